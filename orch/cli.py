@@ -1,0 +1,334 @@
+"""The ``orch`` command line (Typer). Thin: parse options, call the engine, render, exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from orch import __version__
+from orch.errors import ConfigError, OrchError
+from orch.settings import DEFAULT_STATE, SANDBOX_DIR, RunSettings
+
+app = typer.Typer(
+    name="orch",
+    help="Declarative policies for sequencing-data hand-off and lifecycle on ICA and BaseSpace.\n\n"
+    "Typical use: `orch lint policies/`, then `orch plan -p policies/mgi.yaml`, then "
+    "`orch apply PLAN.json`.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+sandbox_app = typer.Typer(help="Run and generate the local ICA/BaseSpace emulator.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The managed-analyses ledger (import/export the legacy table).", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(ledger_app, name="ledger")
+
+
+def fail(message: str, code: int = 1) -> "typer.Exit":
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def run_guarded(fn, *args, **kwargs):
+    """Run a command body; turn any exception into one line on stderr and exit 1."""
+    try:
+        return fn(*args, **kwargs)
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130)
+    except OrchError as exc:
+        raise fail(str(exc))
+    except Exception as exc:  # never a traceback for users; ORCH_DEBUG=1 shows it
+        if os.environ.get("ORCH_DEBUG"):
+            raise
+        raise fail(f"internal error: {type(exc).__name__}: {exc} (set ORCH_DEBUG=1 for details)")
+
+
+def not_built(what: str) -> "typer.Exit":
+    return fail(f"{what} is not implemented yet in this version of orch")
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"orch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+):
+    """orch: plan, review and apply data policies on ICA and BaseSpace."""
+
+
+# ---------------------------------------------------------------- lint / schema
+@app.command()
+def lint(
+    paths: List[Path] = typer.Argument(..., help="Policy files or folders (searched recursively for *.yaml/*.yml)."),
+    format: str = typer.Option("text", "--format", help="text (PATH:LINE:COL: message) or json."),
+):
+    """Check policy files without network or credentials: syntax, schema and semantics."""
+
+    def body():
+        try:
+            from orch.policy.lint import lint_paths
+        except ImportError:
+            raise not_built("orch lint")
+        problems = lint_paths([str(p) for p in paths])
+        if format == "json":
+            typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
+        elif format == "text":
+            for p in problems:
+                typer.echo(str(p))
+        else:
+            raise ConfigError(f"unknown --format {format!r}; use text or json")
+        raise typer.Exit(1 if problems else 0)
+
+    run_guarded(body)
+
+
+@app.command()
+def schema(what: str = typer.Argument("policy", help="policy, plan or world.")):
+    """Print a JSON Schema (policy files, plan files or sandbox world files)."""
+
+    def body():
+        try:
+            if what == "policy":
+                from orch.policy.schema import policy_schema as make
+            elif what == "plan":
+                from orch.engine.plan import plan_schema as make
+            elif what == "world":
+                from orch.sandbox.world import world_schema as make
+            else:
+                raise ConfigError(f"unknown schema {what!r}; use policy, plan or world")
+        except ImportError:
+            raise not_built(f"the {what} schema")
+        typer.echo(json.dumps(make(), indent=2, sort_keys=True))
+
+    run_guarded(body)
+
+
+# ---------------------------------------------------------------- plan / apply
+def _parse_vars(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--var {item!r} must look like NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def _parse_now(text: Optional[str]) -> Optional[datetime]:
+    if not text:
+        return None
+    from orch.timeutil import parse_ts
+
+    try:
+        return parse_ts(text)
+    except ValueError:
+        raise ConfigError(f"--now {text!r} is not an ISO 8601 timestamp (e.g. 2026-11-25T12:00:00Z)")
+
+
+PolicyOpt = typer.Option([], "-p", "--policy", help="Policy file or folder (repeatable).")
+VarOpt = typer.Option([], "--var", help="Override a policy variable: NAME=VALUE (repeatable).")
+NowOpt = typer.Option(None, "--now", help="The clock for every age (ISO 8601). Default: now, or the sandbox clock.")
+IcaUrlOpt = typer.Option(None, "--ica-url", envvar="ORCH_ICA_URL", help="ICA base URL.", show_default="https://ica.illumina.com/ica/rest")
+BsUrlOpt = typer.Option(None, "--basespace-url", envvar="ORCH_BASESPACE_URL", help="BaseSpace API server (default: apiServer of the BaseSpace config).")
+KeyOpt = typer.Option(None, "--api-key-file", envvar="ICA_API_KEY_FILE", help="File holding the ICA API key (or set ICA_API_KEY).")
+BsCfgOpt = typer.Option(None, "--basespace-config", envvar="BASESPACE_CONFIG", help="BaseSpace default.cfg (or set BASESPACE_ACCESS_TOKEN).")
+S3Opt = typer.Option(None, "--s3-endpoint-url", envvar="AWS_ENDPOINT_URL_S3", help="S3 endpoint for uploads (sandbox only).")
+StateOpt = typer.Option(DEFAULT_STATE, "--state", envvar="ORCH_STATE", help="The ledger database.")
+SandboxOpt = typer.Option(False, "--sandbox", help="Run against the built-in sandbox (state kept in .orch/sandbox/).")
+WorldOpt = typer.Option(None, "--world", help="Sandbox world file (default: the shipped demo world).")
+FormatOpt = typer.Option("table", "--format", help="How the plan is shown: table, json or markdown.")
+
+
+def _settings(**kw) -> RunSettings:
+    fmt = kw.get("format")
+    if fmt not in ("table", "json", "markdown"):
+        raise ConfigError(f"unknown --format {fmt!r}; use table, json or markdown")
+    if kw.get("world") and not kw.get("sandbox"):
+        raise ConfigError("--world only makes sense with --sandbox")
+    kw["var_overrides"] = _parse_vars(kw.pop("var"))
+    kw["now"] = _parse_now(kw.pop("now"))
+    kw["policy_paths"] = [str(p) for p in kw.pop("policy")]
+    return RunSettings(**kw)
+
+
+@app.command()
+def plan(
+    policy: List[Path] = PolicyOpt,
+    var: List[str] = VarOpt,
+    now: Optional[str] = NowOpt,
+    ica_url: Optional[str] = IcaUrlOpt,
+    basespace_url: Optional[str] = BsUrlOpt,
+    api_key_file: Optional[str] = KeyOpt,
+    basespace_config: Optional[str] = BsCfgOpt,
+    s3_endpoint_url: Optional[str] = S3Opt,
+    state: str = StateOpt,
+    sandbox: bool = SandboxOpt,
+    world: Optional[str] = WorldOpt,
+    format: str = FormatOpt,
+    out: Optional[Path] = typer.Option(None, "--out", help="Save the plan as JSON for `orch apply PLAN.json`."),
+    detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode", help="Exit 0 no changes, 2 changes, 1 error."),
+):
+    """Preview what apply would do. Nothing is changed anywhere."""
+
+    def body():
+        settings = _settings(policy=policy, var=var, now=now, ica_url=ica_url, basespace_url=basespace_url,
+                             api_key_file=api_key_file, basespace_config=basespace_config,
+                             s3_endpoint_url=s3_endpoint_url, state=state, sandbox=sandbox, world=world,
+                             format=format, out=str(out) if out else None, detailed_exitcode=detailed_exitcode)
+        if not settings.policy_paths:
+            raise ConfigError("no policies given; use -p PATH (a file or a folder)")
+        try:
+            from orch.engine.commands import plan_command
+        except ImportError:
+            raise not_built("orch plan")
+        raise typer.Exit(plan_command(settings))
+
+    run_guarded(body)
+
+
+@app.command()
+def apply(
+    plan_file: Optional[Path] = typer.Argument(None, help="A plan saved with `orch plan --out`; applied exactly."),
+    policy: List[Path] = PolicyOpt,
+    var: List[str] = VarOpt,
+    now: Optional[str] = NowOpt,
+    ica_url: Optional[str] = IcaUrlOpt,
+    basespace_url: Optional[str] = BsUrlOpt,
+    api_key_file: Optional[str] = KeyOpt,
+    basespace_config: Optional[str] = BsCfgOpt,
+    s3_endpoint_url: Optional[str] = S3Opt,
+    state: str = StateOpt,
+    sandbox: bool = SandboxOpt,
+    world: Optional[str] = WorldOpt,
+    format: str = FormatOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+):
+    """Apply a saved plan, or plan and apply in one go with -p (asks first unless --yes)."""
+
+    def body():
+        settings = _settings(policy=policy, var=var, now=now, ica_url=ica_url, basespace_url=basespace_url,
+                             api_key_file=api_key_file, basespace_config=basespace_config,
+                             s3_endpoint_url=s3_endpoint_url, state=state, sandbox=sandbox, world=world,
+                             format=format, yes=yes, plan_file=str(plan_file) if plan_file else None)
+        if not settings.plan_file and not settings.policy_paths:
+            raise ConfigError("give a saved plan (orch apply PLAN.json) or policies (-p PATH)")
+        if settings.plan_file and settings.policy_paths:
+            raise ConfigError("give either a saved plan or -p policies, not both")
+        try:
+            from orch.engine.commands import apply_command
+        except ImportError:
+            raise not_built("orch apply")
+        raise typer.Exit(apply_command(settings))
+
+    run_guarded(body)
+
+
+# ---------------------------------------------------------------- sandbox
+@sandbox_app.command("serve")
+def sandbox_serve(
+    world: Path = typer.Option(..., "--world", help="World file (YAML, format_version 1)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    port: int = typer.Option(0, "--port", help="Port (0 picks a free one)."),
+    latency_ms: int = typer.Option(0, "--latency-ms", help="Added latency per request."),
+    error_rate: float = typer.Option(0.0, "--error-rate", help="Fraction of requests answered 500/503."),
+    rate_limit: float = typer.Option(0.0, "--rate-limit", help="Requests per second before 429 (0: unlimited)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for repeatable fault injection."),
+):
+    """Serve the ICA and BaseSpace emulator (and S3) until stopped."""
+
+    def body():
+        try:
+            from orch.sandbox.server import serve
+        except ImportError:
+            raise not_built("orch sandbox serve")
+        serve(str(world), host=host, port=port, latency_ms=latency_ms, error_rate=error_rate,
+              rate_limit=rate_limit, seed=seed)
+
+    run_guarded(body)
+
+
+@sandbox_app.command("generate")
+def sandbox_generate(
+    analyses: int = typer.Option(20, "--analyses", help="Number of ICA analyses in the source project."),
+    files_per_analysis: int = typer.Option(24, "--files-per-analysis", help="Output files per analysis."),
+    bssh_fraction: float = typer.Option(0.5, "--bssh-fraction", help="Fraction of analyses managed by BaseSpace."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same world)."),
+    now: Optional[str] = typer.Option(None, "--now", help="The world's clock (default 2026-11-25T12:00:00Z)."),
+):
+    """Write a realistic world of any size to stdout (deterministic for a seed)."""
+
+    def body():
+        try:
+            from orch.sandbox.generate import generate_world, dump_world_yaml
+        except ImportError:
+            raise not_built("orch sandbox generate")
+        world = generate_world(analyses=analyses, files_per_analysis=files_per_analysis,
+                               bssh_fraction=bssh_fraction, seed=seed, now=_parse_now(now))
+        sys.stdout.write(dump_world_yaml(world))
+
+    run_guarded(body)
+
+
+@sandbox_app.command("reset")
+def sandbox_reset():
+    """Forget the persisted sandbox state (.orch/sandbox/); the next --sandbox run starts fresh."""
+    import shutil
+
+    shutil.rmtree(SANDBOX_DIR, ignore_errors=True)
+    typer.echo(f"sandbox state in {SANDBOX_DIR}/ reset")
+
+
+# ---------------------------------------------------------------- ledger
+@ledger_app.command("import")
+def ledger_import(
+    file: Path = typer.Argument(..., help="analyses_managed_table.txt (analysis_id_managed,run_id)."),
+    state: str = StateOpt,
+):
+    """Import the legacy managed-analyses table into the ledger."""
+
+    def body():
+        try:
+            from orch.engine.ledger import Ledger
+        except ImportError:
+            raise not_built("orch ledger import")
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror}")
+        with Ledger(state) as ledger:
+            report = ledger.import_legacy(text, source=str(file))
+        typer.echo(str(report))
+
+    run_guarded(body)
+
+
+@ledger_app.command("export")
+def ledger_export(state: str = StateOpt):
+    """Write the managed analyses as the legacy table to stdout."""
+
+    def body():
+        try:
+            from orch.engine.ledger import Ledger
+        except ImportError:
+            raise not_built("orch ledger export")
+        with Ledger(state) as ledger:
+            sys.stdout.write(ledger.export_legacy())
+
+    run_guarded(body)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

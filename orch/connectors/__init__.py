@@ -1,0 +1,1 @@
+"""Connectors: the only code that talks to ICA, BaseSpace and S3."""

@@ -1,0 +1,93 @@
+"""What the engine may ask of the platforms. ``ica.IcaClient`` and
+``basespace.BasespaceClient`` implement these; the engine depends only on these
+protocols, so tests and the planner never see HTTP details.
+
+Every method raises ``orch.errors.ApiError`` (or a subclass) after its retry budget.
+Iterators stream pages lazily at the largest page size the API allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Protocol
+
+from orch.inventory import BsshDataset, BsshProject, BsshRun, IcaAnalysis, IcaData, IcaOutput, IcaProject
+
+
+@dataclass
+class LinkResult:
+    data_id: str
+    ok: bool
+    message: str = ""  # why it failed, or "already linked"
+
+
+class IcaApi(Protocol):
+    def find_project(self, name: str) -> IcaProject:
+        """Exact name match after ``search``; zero or several matches raise NotFound/ConfigError."""
+
+    def get_project(self, project_id: str) -> IcaProject: ...
+
+    def list_analyses(self, project_id: str, statuses: Iterable[str] | None = None) -> Iterator[IcaAnalysis]: ...
+
+    def get_analysis(self, project_id: str, analysis_id: str) -> IcaAnalysis: ...
+
+    def analysis_outputs(self, project_id: str, analysis_id: str) -> list[IcaOutput]: ...
+
+    def list_data(
+        self,
+        project_id: str,
+        *,
+        path_prefix: str | None = None,  # filePath STARTS_WITH (recursive)
+        full_path: str | None = None,  # filePath FULL_CASE_INSENSITIVE (one item)
+        parent_folder_path: str | None = None,  # direct children only
+        ids: Iterable[str] | None = None,  # batch get: id[] filter
+        data_type: str | None = None,  # FILE | FOLDER
+        statuses: Iterable[str] | None = None,
+        filenames: Iterable[str] | None = None,  # filenameMatchMode EXACT
+    ) -> Iterator[IcaData]: ...
+
+    def get_data(self, project_id: str, data_id: str) -> IcaData: ...
+
+    def read_bytes(self, project_id: str, data_id: str, max_bytes: int = 1 << 20) -> bytes:
+        """Download a small file (createDownloadUrl, then GET the URL)."""
+
+    def link(self, to_project_id: str, data_ids: list[str]) -> list[LinkResult]:
+        """Link via dataLinkingBatch; polls the job to a final state within a bounded time."""
+
+    def archive(self, project_id: str, data_id: str) -> None: ...
+
+    def unarchive(self, project_id: str, data_id: str) -> None: ...
+
+    def delete(self, project_id: str, data_id: str) -> None: ...
+
+    def create_file(self, project_id: str, folder_path: str, name: str) -> IcaData:
+        """Raises Conflict when a file already exists at that path."""
+
+    def upload_bytes(self, project_id: str, data_id: str, content: bytes) -> None:
+        """Upload through createTemporaryCredentials + boto3 (multipart-capable)."""
+
+
+class BasespaceApi(Protocol):
+    def list_projects(self) -> Iterator[BsshProject]: ...
+
+    def list_datasets(self, project_id: str, is_archived: bool | None = None) -> Iterator[BsshDataset]: ...
+
+    def get_dataset(self, dataset_id: str) -> BsshDataset: ...
+
+    def list_runs(self, statuses: Iterable[str] | None = None) -> Iterator[BsshRun]: ...
+
+    def get_run(self, run_id: str) -> BsshRun: ...
+
+    def archive(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> None:
+        """POST /v2/archive in batches of at most 250 ids."""
+
+    def restore(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> None: ...
+
+    def delete_dataset(self, dataset_id: str) -> None: ...
+
+    def delete_run(self, run_id: str) -> None: ...
+
+    def empty_trash(self) -> None: ...
+
+    def check_scopes(self, required: Iterable[str]) -> None:
+        """Raise AuthError naming every missing scope."""

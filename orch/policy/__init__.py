@@ -1,0 +1,1 @@
+"""The policy language: loading with positions, variables and templates, schema, lint."""

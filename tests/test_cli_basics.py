@@ -1,0 +1,38 @@
+"""The CLI's shape: every contract command exists and bad options give one clear line."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from orch.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("args", [[], ["lint"], ["plan"], ["apply"], ["schema"], ["sandbox", "serve"],
+                                  ["sandbox", "generate"], ["sandbox", "reset"], ["ledger", "import"],
+                                  ["ledger", "export"]])
+def test_every_command_has_help(args):
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "orch 0.1.0"
+
+
+def test_bad_var_is_one_line_error(tmp_path):
+    result = runner.invoke(app, ["plan", "-p", str(tmp_path), "--var", "novalue"])
+    assert result.exit_code == 1
+    assert "NAME=VALUE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_console_script_runs():
+    out = subprocess.run([sys.executable, "-m", "orch", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "orch 0.1.0" in out.stdout
