@@ -1,0 +1,557 @@
+"""The plan model (contracts section 2) and the apply results.
+
+A plan is the reviewed, versioned list of actions ``orch apply`` executes exactly. Everything
+here is pure: ids and fingerprints are sha256 over canonical JSON, actions are sorted by a
+stated key with dependencies first, and ``to_json`` gives byte-identical output for the same
+inputs apart from ``created_at``.
+
+Sort order (``sort_key``): policy name, action rank (``ACTION_ORDER``), resource kind,
+resource path (else name), resource id, action id; then a stable topological pass puts every
+action after the actions it ``depends_on`` (among ready actions the smallest key goes first).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import heapq
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from orch.errors import ConfigError, OrchError
+from orch.timeutil import format_ts, parse_ts, utcnow
+
+FORMAT_VERSION = "1"
+
+#: action kinds in their display/sort rank (hand-off flow first, destructive last)
+ACTION_ORDER: tuple[str, ...] = (
+    "link", "manifest", "mark_managed", "tag", "archive", "unarchive", "delete", "purge_trash",
+)
+ACTION_KINDS = frozenset(ACTION_ORDER)
+RESOURCE_KINDS: tuple[str, ...] = (
+    "ica.project", "ica.analysis", "ica.data", "bssh.project", "bssh.dataset", "bssh.run", "bssh.trash",
+)
+DESTRUCTIVE_ACTIONS = frozenset({"delete", "purge_trash"})
+
+_ID_LEN = 16  # hex chars of an action id (64 bits)
+_FP_LEN = 32  # hex chars of a fingerprint (128 bits)
+
+
+class PlanError(OrchError):
+    """A plan is internally inconsistent (duplicate id, unknown dependency, cycle)."""
+
+
+# ---------------------------------------------------------------- hashing
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_ts(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, enum.Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def canonical_json(value: Any) -> str:
+    """Compact JSON with sorted keys: the input of every hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False, default=_json_default)
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def action_id(policy: str, action: str, resource_kind: str, resource_id: str,
+              params: Mapping[str, Any] | None = None) -> str:
+    """Stable id of an action: short sha256 of policy, action, resource and params."""
+    return _sha256([policy, action, resource_kind, resource_id, dict(params or {})])[:_ID_LEN]
+
+
+def fingerprint(resource_fields: Mapping[str, Any]) -> str:
+    """Stable hash of the resource fields a decision used (field name -> value)."""
+    return _sha256(dict(resource_fields))[:_FP_LEN]
+
+
+def resource_fingerprint(resource: Any, fields: Iterable[str]) -> str:
+    """``fingerprint`` of an inventory object's fields (dotted paths; missing fields are null)."""
+    return fingerprint({f: resource.attr(f, None) for f in sorted(set(fields))})
+
+
+# ---------------------------------------------------------------- model
+@dataclass
+class ResourceRef:
+    """The ``resource`` object of an action: kind, platform id, name, project and any extras."""
+
+    kind: str
+    id: str
+    name: str = ""
+    project_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # path, status, time_created, ...
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ResourceRef":
+        rest = {k: v for k, v in data.items() if k not in ("kind", "id", "name", "project_id")}
+        return cls(kind=data["kind"], id=str(data["id"]), name=data.get("name") or "",
+                   project_id=data.get("project_id"), extra=rest)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.extra)
+        out.update(kind=self.kind, id=self.id, name=self.name)
+        if self.project_id is not None:
+            out["project_id"] = self.project_id
+        return out
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.to_dict().get(key, default)
+
+    @property
+    def path(self) -> str | None:
+        return self.extra.get("path")
+
+    def label(self) -> str:
+        """What a person recognises: the path, else the name, else the id."""
+        return self.path or self.name or self.id
+
+
+@dataclass
+class PlannedAction:
+    """One action of a plan (contracts section 2).
+
+    Additive fields beyond the contract: ``won_over`` (policies whose action on the same
+    resource lost to, or was merged into, this one) and ``fingerprint_fields`` (the field
+    paths the fingerprint covers, so apply can re-read and compare the same fields).
+    """
+
+    id: str
+    policy: str
+    group: str
+    action: str
+    resource: ResourceRef
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    fingerprint: str = ""
+    depends_on: list[str] = field(default_factory=list)
+    won_over: list[str] = field(default_factory=list)
+    fingerprint_fields: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.resource, Mapping):
+            self.resource = ResourceRef.from_dict(self.resource)
+
+    @classmethod
+    def create(cls, policy: str, group: str, action: str, resource: ResourceRef | Mapping[str, Any],
+               params: Mapping[str, Any] | None = None, reason: str = "", fingerprint: str = "",
+               depends_on: Iterable[str] = (), won_over: Iterable[str] = (),
+               fingerprint_fields: Iterable[str] = ()) -> "PlannedAction":
+        """Build an action with its id computed from policy, action, resource and params."""
+        ref = resource if isinstance(resource, ResourceRef) else ResourceRef.from_dict(resource)
+        params = dict(params or {})
+        return cls(id=action_id(policy, action, ref.kind, ref.id, params), policy=policy, group=group,
+                   action=action, resource=ref, params=params, reason=reason, fingerprint=fingerprint,
+                   depends_on=sorted(set(depends_on)), won_over=sorted(set(won_over)),
+                   fingerprint_fields=sorted(set(fingerprint_fields)))
+
+    @property
+    def destructive(self) -> bool:
+        return is_destructive(self)
+
+    def display_action(self) -> str:
+        """``unarchive → delete`` for the first step of a two-phase delete, else the kind."""
+        if self.action == "unarchive" and self.params.get("then") == "delete":
+            return "unarchive → delete"
+        return self.action
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "id": self.id, "policy": self.policy, "group": self.group, "action": self.action,
+            "resource": self.resource.to_dict(), "params": self.params, "reason": self.reason,
+            "fingerprint": self.fingerprint, "depends_on": list(self.depends_on),
+        }
+        if self.won_over:
+            out["won_over"] = list(self.won_over)
+        if self.fingerprint_fields:
+            out["fingerprint_fields"] = list(self.fingerprint_fields)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PlannedAction":
+        return cls(id=data["id"], policy=data["policy"], group=data.get("group", ""), action=data["action"],
+                   resource=ResourceRef.from_dict(data["resource"]), params=dict(data.get("params") or {}),
+                   reason=data.get("reason", ""), fingerprint=data.get("fingerprint", ""),
+                   depends_on=list(data.get("depends_on") or []), won_over=list(data.get("won_over") or []),
+                   fingerprint_fields=list(data.get("fingerprint_fields") or []))
+
+
+def is_destructive(action: PlannedAction | str, params: Mapping[str, Any] | None = None) -> bool:
+    """delete and purge_trash; ``unarchive`` with ``then: delete`` is the first step of a delete."""
+    if isinstance(action, PlannedAction):
+        kind, params = action.action, action.params
+    else:
+        kind = action
+    if kind in DESTRUCTIVE_ACTIONS:
+        return True
+    return kind == "unarchive" and (params or {}).get("then") == "delete"
+
+
+@dataclass(frozen=True)
+class PolicyFileRef:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PlanIssue:
+    """An error in ``errors``: the policy it concerns (or "" for the whole run) and one sentence."""
+
+    policy: str
+    message: str
+
+
+def _action_rank(kind: str) -> int:
+    try:
+        return ACTION_ORDER.index(kind)
+    except ValueError:
+        return len(ACTION_ORDER)
+
+
+def sort_key(a: PlannedAction) -> tuple:
+    return (a.policy, _action_rank(a.action), a.action, a.resource.kind, a.resource.path or a.resource.name,
+            a.resource.id, a.id)
+
+
+def sort_actions(actions: Iterable[PlannedAction]) -> list[PlannedAction]:
+    """Deterministic order: ``sort_key``, with every action after its dependencies.
+
+    Raises PlanError for duplicate ids, a dependency that is not in the plan, or a cycle.
+    """
+    items = list(actions)
+    by_id: dict[str, PlannedAction] = {}
+    for a in items:
+        if a.id in by_id:
+            raise PlanError(f"action {a.id} ({a.policy} {a.action} {a.resource.id}) is planned twice")
+        by_id[a.id] = a
+    waiting: dict[str, int] = {}
+    dependants: dict[str, list[str]] = {i: [] for i in by_id}
+    for a in items:
+        deps = set(a.depends_on)
+        for d in deps:
+            if d not in by_id:
+                raise PlanError(f"action {a.id} ({a.policy} {a.action}) depends on {d}, which is not in the plan")
+            dependants[d].append(a.id)
+        waiting[a.id] = len(deps)
+    ready = [(sort_key(a), a.id) for a in items if waiting[a.id] == 0]
+    heapq.heapify(ready)
+    out: list[PlannedAction] = []
+    while ready:
+        _, aid = heapq.heappop(ready)
+        out.append(by_id[aid])
+        for nxt in dependants[aid]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, (sort_key(by_id[nxt]), nxt))
+    if len(out) != len(items):
+        stuck = sorted(i for i, n in waiting.items() if n > 0)
+        raise PlanError(f"actions depend on each other in a cycle: {', '.join(stuck[:5])}")
+    return out
+
+
+def summarize(actions: Iterable[PlannedAction]) -> dict[str, int]:
+    """Count of actions per kind (only kinds present)."""
+    counts: dict[str, int] = {}
+    for a in actions:
+        counts[a.action] = counts.get(a.action, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (_action_rank(kv[0]), kv[0])))
+
+
+@dataclass
+class Plan:
+    """A whole plan. Build with ``Plan.create`` (sorts and counts); save with ``save``/``to_json``."""
+
+    now: datetime
+    actions: list[PlannedAction] = field(default_factory=list)
+    policy_files: list[PolicyFileRef] = field(default_factory=list)
+    vars: dict[str, Any] = field(default_factory=dict)
+    errors: list[PlanIssue] = field(default_factory=list)
+    created_at: datetime = field(default_factory=utcnow)
+    orch_version: str = ""
+    format_version: str = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.orch_version:
+            from orch import __version__
+
+            self.orch_version = __version__
+
+    @classmethod
+    def create(cls, now: datetime, actions: Iterable[PlannedAction] = (),
+               policy_files: Iterable[PolicyFileRef] = (), vars: Mapping[str, Any] | None = None,
+               errors: Iterable[PlanIssue] = (), created_at: datetime | None = None) -> "Plan":
+        """A plan with actions in the deterministic order and files/errors sorted."""
+        return cls(now=now, actions=sort_actions(actions),
+                   policy_files=sorted(policy_files, key=lambda f: (f.path, f.sha256)),
+                   vars=dict(vars or {}), errors=sorted(set(errors), key=lambda e: (e.policy, e.message)),
+                   created_at=created_at or utcnow())
+
+    # -- queries
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.actions)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def destructive_actions(self) -> list[PlannedAction]:
+        return [a for a in self.actions if a.destructive]
+
+    def action(self, action_id: str) -> PlannedAction:
+        for a in self.actions:
+            if a.id == action_id:
+                return a
+        raise KeyError(action_id)
+
+    def exit_code(self, detailed: bool = False) -> int:
+        """1 on any error; with ``detailed``: 2 when there are changes, else 0."""
+        if self.errors:
+            return 1
+        if detailed and self.actions:
+            return 2
+        return 0
+
+    # -- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "orch_version": self.orch_version,
+            "created_at": format_ts(self.created_at),
+            "now": format_ts(self.now),
+            "policy_files": [{"path": f.path, "sha256": f.sha256} for f in self.policy_files],
+            "vars": self.vars,
+            "actions": [a.to_dict() for a in self.actions],
+            "summary": self.summary,
+            "errors": [{"policy": e.policy, "message": e.message} for e in self.errors],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False,
+                          default=_json_default) + "\n"
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically (a crash never leaves a half plan file)."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Plan":
+        return cls(
+            format_version=data["format_version"], orch_version=data.get("orch_version", ""),
+            created_at=parse_ts(data["created_at"]), now=parse_ts(data["now"]),
+            policy_files=[PolicyFileRef(f["path"], f["sha256"]) for f in data.get("policy_files", [])],
+            vars=dict(data.get("vars") or {}),
+            actions=[PlannedAction.from_dict(a) for a in data.get("actions", [])],
+            errors=[PlanIssue(e.get("policy", ""), e["message"]) for e in data.get("errors", [])],
+        )
+
+    @classmethod
+    def loads(cls, text: str, source: str = "plan") -> "Plan":
+        """Parse and validate a plan; any problem is one ConfigError line naming ``source``."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f" (line {line})" if line else ""
+            raise ConfigError(f"{source} is not a plan file: invalid JSON{where}") from None
+        if not isinstance(data, dict) or "format_version" not in data:
+            raise ConfigError(f"{source} is not an orch plan file (no format_version)")
+        if data["format_version"] != FORMAT_VERSION:
+            raise ConfigError(f"{source} has plan format_version {data['format_version']!r}; "
+                              f"this orch reads format_version {FORMAT_VERSION!r}")
+        problem = validation_error(data)
+        if problem:
+            raise ConfigError(f"{source} is not a valid orch plan: {problem}")
+        plan = cls.from_dict(data)
+        sort_actions(plan.actions)  # ids unique, dependencies present, no cycle
+        return plan
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Plan":
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read plan {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path} is not a plan file: not UTF-8 text") from None
+        return cls.loads(text, source=str(path))
+
+
+# ---------------------------------------------------------------- apply results
+class Outcome(str, enum.Enum):
+    DONE = "done"
+    SKIPPED = "skipped"  # already done (idempotent re-run)
+    REFUSED_STALE = "refused-stale"  # the resource changed since the plan (fingerprint)
+    REFUSED = "refused"  # a safety rule refused it (protect list, destructive not allowed, ...)
+    FAILED = "failed"
+    NOT_RUN = "not-run"  # a dependency did not succeed
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def ok(self) -> bool:
+        return self in (Outcome.DONE, Outcome.SKIPPED)
+
+
+@dataclass
+class ActionResult:
+    action: PlannedAction
+    outcome: Outcome
+    message: str = ""
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
+
+    @property
+    def action_id(self) -> str:
+        return self.action.id
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.action.id, "policy": self.action.policy, "action": self.action.action,
+                "resource": {"kind": self.action.resource.kind, "id": self.action.resource.id,
+                             "name": self.action.resource.name},
+                "outcome": self.outcome.value, "message": self.message}
+
+
+@dataclass
+class ApplyReport:
+    results: list[ActionResult] = field(default_factory=list)
+
+    def add(self, result: ActionResult) -> None:
+        self.results.append(result)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Results per outcome, in ``Outcome`` order, only outcomes present."""
+        counts = {o.value: 0 for o in Outcome}
+        for r in self.results:
+            counts[r.outcome.value] += 1
+        return {k: v for k, v in counts.items() if v}
+
+    @property
+    def exit_code(self) -> int:
+        """0 only when every action was done or already done; otherwise 1."""
+        return 0 if all(r.ok for r in self.results) else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"results": [r.to_dict() for r in self.results], "counts": self.counts,
+                "exit_code": self.exit_code}
+
+
+# ---------------------------------------------------------------- schema
+_ID = {"type": "string", "pattern": f"^[0-9a-f]{{{_ID_LEN}}}$"}
+_TS = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"}
+
+
+def plan_schema() -> dict[str, Any]:
+    """JSON Schema of the plan file (format_version "1"); schemas/plan.schema.json equals it."""
+    resource = {
+        "type": "object",
+        "description": "The resource acted on: kind, the platform's own id, a name, and the fields a "
+                       "reviewer needs (path, status, timestamps).",
+        "required": ["kind", "id", "name"],
+        "properties": {
+            "kind": {"enum": list(RESOURCE_KINDS)},
+            "id": {"type": "string", "minLength": 1},
+            "name": {"type": "string"},
+            "project_id": {"type": ["string", "null"]},
+        },
+        "additionalProperties": True,
+    }
+    action = {
+        "type": "object",
+        "required": ["id", "policy", "group", "action", "resource", "params", "reason", "fingerprint",
+                     "depends_on"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {**_ID, "description": "Stable hash of policy, action, resource and params."},
+            "policy": {"type": "string", "minLength": 1},
+            "group": {"type": "string"},
+            "action": {"enum": list(ACTION_ORDER),
+                       "description": "unarchive with params.then = delete is the first step of a delete."},
+            "resource": resource,
+            "params": {"type": "object"},
+            "reason": {"type": "string"},
+            "fingerprint": {"type": "string",
+                            "description": "Hash of the resource fields the decision used; apply refuses "
+                                           "the action when the re-read resource no longer matches."},
+            "depends_on": {"type": "array", "items": _ID, "uniqueItems": True},
+            "won_over": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                         "description": "Additive: policies whose action on this resource lost to this "
+                                        "one (delete beats archive) or was merged into it."},
+            "fingerprint_fields": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                                   "description": "Additive: the resource field paths the fingerprint covers."},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://orch.example/schemas/plan.schema.json",
+        "title": "orch plan file",
+        "description": "A plan saved by `orch plan --out`; `orch apply PLAN.json` applies exactly these "
+                       "actions, in this order.",
+        "type": "object",
+        "required": ["format_version", "orch_version", "created_at", "now", "policy_files", "vars", "actions",
+                     "summary", "errors"],
+        "additionalProperties": False,
+        "properties": {
+            "format_version": {"const": FORMAT_VERSION},
+            "orch_version": {"type": "string"},
+            "created_at": _TS,
+            "now": {**_TS, "description": "The clock every age was computed against."},
+            "policy_files": {"type": "array", "items": {
+                "type": "object", "required": ["path", "sha256"], "additionalProperties": False,
+                "properties": {"path": {"type": "string"},
+                               "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}},
+            "vars": {"type": "object"},
+            "actions": {"type": "array", "items": action},
+            "summary": {"type": "object", "description": "Number of actions per action kind.",
+                        "additionalProperties": {"type": "integer", "minimum": 1}},
+            "errors": {"type": "array", "items": {
+                "type": "object", "required": ["policy", "message"], "additionalProperties": False,
+                "properties": {"policy": {"type": "string"}, "message": {"type": "string"}}}},
+        },
+    }
+
+
+def validation_error(data: Any) -> str | None:
+    """The most relevant schema violation as one line, or None when ``data`` is a valid plan."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(plan_schema())
+    best = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if best is None:
+        return None
+    where = "/".join(str(p) for p in best.absolute_path) or "(top level)"
+    msg = best.message if len(best.message) <= 160 else best.message[:157] + "..."
+    return f"at {where}: {msg}"
