@@ -281,8 +281,16 @@ class Ledger:
                policy: str | None = None, action: str | None = None, resource_kind: str | None = None,
                resource_id: str | None = None, resource_name: str = "", outcome: str | None = None,
                message: str = "") -> None:
-        """Append one applied action to the audit log, from an ``ActionResult`` or the fields given."""
+        """Append one applied action to the audit log, from an ``ActionResult`` or the fields given.
+
+        A ``mark_managed`` result that is ``done`` also records the analysis as managed, in the
+        same transaction (the resource is the analysis; ``reference`` or ``name`` is its reference).
+        """
+        managed = None
         if result is not None:
+            if result.action.action == "mark_managed" and str(result.outcome) == "done":
+                r = result.action.resource
+                managed = (r.id.lower(), r.get("reference") or r.name or "", result.action.policy, r.project_id)
             a = result.action
             action_id, policy, action = a.id, a.policy, a.action
             resource_kind, resource_id, resource_name = a.resource.kind, a.resource.id, a.resource.name
@@ -292,11 +300,16 @@ class Ledger:
                                   ("outcome", outcome)) if not v]
         if missing:
             raise ValueError(f"record() needs {', '.join(missing)}")
+        stamp = format_ts(when or utcnow())
         with self._tx() as db:
             db.execute("INSERT INTO audit(time, action_id, policy, action, resource_kind, resource_id, "
                        "resource_name, outcome, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (format_ts(when or utcnow()), action_id, policy, action, resource_kind, resource_id,
+                       (stamp, action_id, policy, action, resource_kind, resource_id,
                         resource_name or "", outcome, message or ""))
+            if managed:
+                db.execute("INSERT OR IGNORE INTO managed(analysis_id, reference, managed_at, policy, project_id, "
+                           "source) VALUES (?, ?, ?, ?, ?, NULL)", (managed[0], managed[1], stamp, managed[2],
+                                                                   managed[3]))
 
     def history(self, limit: int = 50) -> list[AuditEntry]:
         """The most recent audit entries, newest first."""
@@ -367,7 +380,10 @@ class Ledger:
         if self.path == ":memory:":
             yield
             return
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ConfigError(f"cannot open the apply lock {self.lock_path}: {exc.strerror or exc}") from None
         try:
             deadline = time.monotonic() + timeout_s
             while True:

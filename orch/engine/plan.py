@@ -282,7 +282,7 @@ class Plan:
     policy_files: list[PolicyFileRef] = field(default_factory=list)
     vars: dict[str, Any] = field(default_factory=dict)
     errors: list[PlanIssue] = field(default_factory=list)
-    created_at: datetime = field(default_factory=utcnow)
+    created_at: datetime = field(default_factory=lambda: utcnow().replace(microsecond=0))
     orch_version: str = ""
     format_version: str = FORMAT_VERSION
 
@@ -300,7 +300,7 @@ class Plan:
         return cls(now=now, actions=sort_actions(actions),
                    policy_files=sorted(policy_files, key=lambda f: (f.path, f.sha256)),
                    vars=dict(vars or {}), errors=sorted(set(errors), key=lambda e: (e.policy, e.message)),
-                   created_at=created_at or utcnow())
+                   created_at=created_at or utcnow().replace(microsecond=0))
 
     # -- queries
     @property
@@ -389,7 +389,14 @@ class Plan:
         if problem:
             raise ConfigError(f"{source} is not a valid orch plan: {problem}")
         plan = cls.from_dict(data)
+        for i, a in enumerate(plan.actions):
+            if a.id != action_id(a.policy, a.action, a.resource.kind, a.resource.id, a.params):
+                raise ConfigError(f"{source} is not a valid orch plan: action {i} ({a.id}) does not match its "
+                                  f"policy, action, resource and params (was it edited by hand?)")
         sort_actions(plan.actions)  # ids unique, dependencies present, no cycle
+        if data["summary"] != plan.summary:
+            raise ConfigError(f"{source} is not a valid orch plan: its summary does not match its actions "
+                              f"(was it edited by hand?)")
         return plan
 
     @classmethod

@@ -10,6 +10,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orch.engine.ledger import LEGACY_HEADER, Ledger, parse_legacy
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
@@ -128,6 +130,29 @@ def test_legacy_half_rows_keep_the_id():
     assert [(a, r) for _, a, r in rows] == [(A, "RUN_A")]
 
 
+UUIDS = st.uuids(version=4).map(str)
+REFS = st.from_regex(r"[A-Za-z0-9_]{1,12}(-[A-Za-z0-9_]{1,10})?", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(UUIDS, REFS, st.booleans()), min_size=1, max_size=12, unique_by=lambda t: t[0]),
+       st.data())
+def test_legacy_parser_recovers_every_complete_row(rows, data):
+    """However rows are glued, duplicated or spaced, every complete row comes back exactly once."""
+    # references in the wild often end with the analysis id; mix both shapes
+    rows = [(aid, f"{r}-{aid}" if with_id else r) for aid, r, with_id in rows]
+    pieces = [LEGACY_HEADER + "\n"] if data.draw(st.booleans(), "header") else []
+    for i, (aid, r) in enumerate(rows):
+        pieces.append(f"{aid},{r}")
+        sep = data.draw(st.sampled_from(["\n", "\n", "\r\n", "\n\n", "", "\n  \n"]), f"sep{i}")
+        pieces.append(sep)
+        if data.draw(st.booleans(), f"dup{i}"):
+            pieces.append(f"{aid},{r}\n")
+    text = "".join(pieces)
+    parsed, _ = parse_legacy(text)
+    assert {(a, r) for _, a, r in parsed} == {(a.lower(), r) for a, r in rows}
+
+
 def test_foreign_file_is_refused(tmp_path):
     with Ledger(tmp_path / "s.db") as ledger:
         with pytest.raises(ConfigError, match="does not look like analyses_managed_table.txt"):
@@ -146,6 +171,21 @@ def test_audit_log_records_results(tmp_path):
         assert hist[0].resource_name == "a.fastq.gz" and len(ledger.history(1)) == 1
         with pytest.raises(ValueError):
             ledger.record(action_id="x")
+
+
+def test_recording_a_done_mark_managed_marks_the_analysis(tmp_path):
+    analysis = {"kind": "ica.analysis", "id": A, "project_id": "prj-src", "name": ref("RUN_A", A),
+                "reference": ref("RUN_A", A)}
+    done = PlannedAction.create("handoff", "mgi", "mark_managed", analysis)
+    other = PlannedAction.create("handoff", "mgi", "mark_managed", {**analysis, "id": B})
+    with Ledger(tmp_path / "s.db") as ledger:
+        ledger.record(ActionResult(other, Outcome.NOT_RUN, "a dependency failed"))
+        assert not ledger.is_managed(B)
+        ledger.record(ActionResult(done, Outcome.DONE))
+        assert [(m.analysis_id, m.reference, m.policy, m.project_id) for m in ledger.managed()] == [
+            (A, ref("RUN_A", A), "handoff", "prj-src")]
+        ledger.record(ActionResult(done, Outcome.DONE))  # recorded twice: still one entry
+        assert len(ledger.managed()) == 1 and len(ledger.history()) == 3
 
 
 def test_concurrent_records_from_threads(tmp_path):

@@ -215,6 +215,25 @@ def test_tampered_action_is_rejected(tmp_path):
         Plan.load(path)
 
 
+def test_edited_params_or_summary_are_rejected(tmp_path):
+    path = tmp_path / "p.json"
+    data = json.loads(sample_plan().to_json())
+    link = next(a for a in data["actions"] if a["action"] == "link")
+    link["params"]["to_project_id"] = "somewhere-else"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="does not match its policy, action, resource and params"):
+        Plan.load(path)
+    data = json.loads(sample_plan().to_json())
+    data["summary"]["link"] = 7
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="summary does not match"):
+        Plan.load(path)
+
+
+def test_created_at_has_whole_seconds():
+    assert Plan.create(NOW).created_at.microsecond == 0
+
+
 def test_missing_plan_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read plan"):
         Plan.load(tmp_path / "nope.json")
