@@ -141,6 +141,15 @@ def make_console(width: int = DEFAULT_WIDTH, color: bool = False, file: Any = No
 def plan_renderable(plan: Plan) -> RenderableType:
     """Tables per policy, the errors panel and the destructive warning (not the summary line)."""
     parts: list[RenderableType] = []
+    if plan.actions:
+        legend = Text("Markers: ", style="dim")
+        legend.append("+", style="green")
+        legend.append(" adds  ", style="dim")
+        legend.append("~", style="yellow")
+        legend.append(" changes the storage tier  ", style="dim")
+        legend.append("!", style="bold red")
+        legend.append(" destroys data (or is the first step of a delete)", style="dim")
+        parts.append(legend)
     for policy, group, items in group_by_policy(plan.actions):
         title = f"{policy}" + (f" (group {group})" if group else "")
         table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=False)

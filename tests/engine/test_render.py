@@ -64,6 +64,12 @@ def test_table_shows_errors_and_never_wraps_the_summary():
     assert all(len(ln) <= 60 for ln in text.splitlines() if ln != summary_line(plan))
 
 
+def test_narrow_and_empty_tables_render():
+    text = render_table(sample_plan(), width=40)
+    assert "M-1_L001" in text and all(len(ln) <= 40 for ln in text.splitlines()[:-1])
+    assert render_table(Plan.create(NOW), width=80) == "No changes.\n"
+
+
 def test_destructive_rows_are_bold_red():
     text = render_table(sample_plan(), width=160, color=True)
     line = next(ln for ln in text.splitlines() if "delete" in ln and "M-1_L001" in ln)
