@@ -72,7 +72,7 @@ class Limits:
 class Policy:
     name: str
     description: str
-    resource: str  # ica.analysis | ica.data | bssh.dataset | bssh.run
+    resource: str  # ica.analysis | ica.data | bssh.dataset | bssh.run | bssh.trash
     group: str
     enabled: bool
     project: str | None  # ICA project name for ica.* resources (None when `from` gives them)
