@@ -380,8 +380,9 @@ class Plan:
             line = getattr(exc, "lineno", None)
             where = f" (line {line})" if line else ""
             raise ConfigError(f"{source} is not a plan file: invalid JSON{where}") from None
-        if not isinstance(data, dict) or "format_version" not in data:
-            raise ConfigError(f"{source} is not an orch plan file (no format_version)")
+        if not isinstance(data, dict) or "format_version" not in data or "orch_version" not in data:
+            raise ConfigError(f"{source} is not an orch plan file (no format_version/orch_version; "
+                              f"save one with `orch plan --out`)")
         if data["format_version"] != FORMAT_VERSION:
             raise ConfigError(f"{source} has plan format_version {data['format_version']!r}; "
                               f"this orch reads format_version {FORMAT_VERSION!r}")

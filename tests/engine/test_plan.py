@@ -190,8 +190,9 @@ def test_generated_plans_sort_deterministically(specs, rnd):
 @pytest.mark.parametrize("text, message", [
     ("not json", "invalid JSON"),
     ("[1, 2]", "not an orch plan file"),
-    ('{"format_version": "2"}', "format_version '2'"),
-    ('{"format_version": "1", "actions": []}', "is not a valid orch plan"),
+    ('{"format_version": "1.2", "terraform_version": "1.9.0"}', "not an orch plan file"),
+    ('{"format_version": "2", "orch_version": "9.0.0"}', "format_version '2'"),
+    ('{"format_version": "1", "orch_version": "0.1.0", "actions": []}', "is not a valid orch plan"),
 ])
 def test_bad_plan_files_give_one_line(tmp_path, text, message):
     path = tmp_path / "p.json"
