@@ -253,3 +253,13 @@ def test_apply_report_exit_code_rule():
         report = ApplyReport([ActionResult(a, Outcome.DONE), ActionResult(b, bad, "x")])
         assert report.exit_code == 1, bad
     assert ok.to_dict()["results"][1]["outcome"] == "skipped"
+
+
+def test_every_registered_action_kind_can_be_planned():
+    import orch.actions  # noqa: F401  (registers the action classes)
+    from orch.engine.plan import ACTION_KINDS, RESOURCE_KINDS
+    from orch.registry import actions
+
+    for name, cls in actions.items():
+        assert name in ACTION_KINDS, f"action {name} is missing from the plan schema"
+        assert set(cls.resource_kinds) <= set(RESOURCE_KINDS), name
