@@ -1,0 +1,72 @@
+"""The sandbox's S3: moto's ThreadedMotoServer on 127.0.0.1, one bucket per sandbox.
+
+Temporary credentials handed out by the ICA routes point boto3 here; uploads are read
+back into the sandbox state (``DataItem.content``) so they survive a dump.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+REGION = "us-east-1"
+
+
+class SandboxS3:
+    def __init__(self) -> None:
+        self.bucket = f"ica-sandbox-{secrets.token_hex(4)}"  # moto's backend is process-wide
+        self.region = REGION
+        self._server = None
+        self._client = None
+        self.endpoint_url = ""
+        # fixed, obviously fake values: moto accepts any
+        self._creds = ("ASIASANDBOX" + secrets.token_hex(4).upper(), secrets.token_hex(20), secrets.token_hex(32))
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        access, secret, session = self._creds
+        self._client = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
+                                    aws_access_key_id=access, aws_secret_access_key=secret,
+                                    aws_session_token=session,
+                                    config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+        self._client.create_bucket(Bucket=self.bucket)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def credentials(self) -> tuple[str, str, str]:
+        return self._creds
+
+    @staticmethod
+    def object_key(item) -> str:
+        """Key of a data item: ``<owning project id><path>``, without the leading slash."""
+        return f"{item.owner.id}{item.path}"
+
+    def etags(self, prefix_keys: set[str]) -> dict[str, str]:
+        """ETag of each of ``prefix_keys`` that exists now (one HEAD per key)."""
+        out = {}
+        for key in prefix_keys:
+            try:
+                head = self._client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError:
+                continue
+            out[key] = head["ETag"]
+        return out
+
+    def get(self, key: str) -> bytes:
+        return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def put(self, key: str, body: bytes) -> None:
+        self._client.put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -1,0 +1,251 @@
+"""The sandbox server: ICA (``/ica/rest``), BaseSpace (``/basespace``) and control routes on
+one werkzeug server in a thread, plus moto's S3 server for uploads.
+
+``Sandbox(world)`` is used by tests (``tests/conftest.py``), by ``orch --sandbox`` (in
+process; ``dump_state()`` persists between commands) and by ``orch sandbox serve``.
+Requests are served one at a time under a lock, after settling the asynchronous work
+whose time has come on the sandbox clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import sys
+import threading
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from orch.sandbox import basespace_api, control, ica_api
+from orch.sandbox.clock import SandboxClock
+from orch.sandbox.s3 import SandboxS3
+from orch.sandbox.state import DataItem, World
+from orch.sandbox.web import Ctx, HttpError, json_response
+from orch.sandbox.world import dump_world, load_world
+
+ICA_PREFIX = "/ica/rest"
+BS_PREFIX = "/basespace"
+ROUTE_KEY = "orch.sandbox.route"
+
+
+class _App:
+    """The WSGI application (wrapped by the fault injector when it is available)."""
+
+    def __init__(self, sandbox: "Sandbox"):
+        self.sandbox = sandbox
+        rules = [r.werkzeug_rule(ICA_PREFIX) for r in ica_api.ROUTES]
+        rules += [r.werkzeug_rule(BS_PREFIX) for r in basespace_api.ROUTES]
+        rules += [r.werkzeug_rule("") for r in control.ROUTES]
+        self.map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, environ: dict, start_response) -> Any:
+        request = Request(environ)
+        response = self.handle(request, environ)
+        return response(environ, start_response)
+
+    def handle(self, request: Request, environ: dict) -> Response:
+        path = request.path
+        api = "ica" if path.startswith(ICA_PREFIX + "/") else "bs" if path.startswith(BS_PREFIX + "/") else "control"
+        adapter = self.map.bind_to_environ(environ)
+        try:
+            route, args = adapter.match()
+        except (NotFound, MethodNotAllowed) as exc:
+            status = 405 if isinstance(exc, MethodNotAllowed) else 404
+            return self._error(api, status, f"no route {request.method} {path}", None)
+        prefix = ICA_PREFIX if api == "ica" else BS_PREFIX if api == "bs" else ""
+        template = route.template
+        environ[ROUTE_KEY] = template
+        sb = self.sandbox
+        if api != "control":
+            sb.count(template)
+        with sb.lock:
+            now = sb.clock.now()
+            sb.settle(now)
+            ctx = Ctx(request=request, sandbox=sb, now=now)
+            try:
+                if api == "ica" and not sb.ica_authorized(request):
+                    raise HttpError(401, "missing or wrong X-API-Key")
+                if api == "bs" and not basespace_api.authorized(ctx):
+                    raise HttpError(401, "missing or wrong access token")
+                return route.handler(ctx, **args)
+            except HttpError as exc:
+                return self._error(api, exc.status, exc.message, route.handler)
+            except Exception:  # a sandbox bug: answer 500 like a platform would, and log it
+                logging.getLogger("orch.sandbox").exception("sandbox error on %s %s%s", request.method, prefix, template)
+                return self._error(api, 500, "internal sandbox error", route.handler)
+
+    @staticmethod
+    def _error(api: str, status: int, message: str, handler) -> Response:
+        if api == "ica":
+            return ica_api.problem(status, message)
+        if api == "bs":
+            if getattr(handler, "v1", False):
+                return basespace_api.v1_error(status, message)
+            return basespace_api.v2_error(status, message)
+        return json_response({"error": message}, status)
+
+
+class Sandbox:
+    """A running (after ``start()``) emulator of ICA, BaseSpace and S3 on 127.0.0.1."""
+
+    def __init__(self, world: World | Mapping | str | Path, *, latency_ms: float = 0, error_rate: float = 0.0,
+                 rate_limit: float = 0.0, seed: int = 0, host: str = "127.0.0.1", port: int = 0):
+        self.world: World = world if isinstance(world, World) else load_world(world)
+        self.clock = SandboxClock(self.world.now)
+        self.lock = threading.RLock()
+        self.s3 = SandboxS3()
+        self._faults = dict(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed)
+        self._host, self._port = host, port
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self._secret = secrets.token_bytes(16)
+        self._uploads: dict[str, tuple[str, str | None]] = {}  # data id -> (s3 key, etag already absorbed)
+        self._counts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+        self.base_url = ""
+        self.app = _App(self)
+        self.wsgi_app = self._wrap(self.app)
+
+    # ------------------------------------------------------------------ lifecycle
+    def _wrap(self, app):
+        if not any(self._faults[k] for k in ("latency_ms", "error_rate", "rate_limit")):
+            return app
+        try:
+            from orch.sandbox.faults import FaultInjector
+        except ImportError:  # the fault injector ships separately; without it, no faults
+            return app
+        return FaultInjector(app, **self._faults)
+
+    def start(self) -> "Sandbox":
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.s3.start()
+        self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True)
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="orch-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        self.s3.stop()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def ica_url(self) -> str:
+        return self.base_url + ICA_PREFIX
+
+    @property
+    def basespace_url(self) -> str:
+        return self.base_url + BS_PREFIX
+
+    @property
+    def s3_endpoint_url(self) -> str:
+        return self.s3.endpoint_url
+
+    @property
+    def control_url(self) -> str:
+        return self.base_url + "/_sandbox"
+
+    def __repr__(self) -> str:  # never the keys
+        return f"Sandbox({self.base_url or 'not started'})"
+
+    # ------------------------------------------------------------------ state
+    def ica_authorized(self, request: Request) -> bool:
+        key = request.headers.get("X-API-Key", "")
+        return bool(key) and hmac.compare_digest(key, self.world.api_key)
+
+    def settle(self, now: datetime) -> None:
+        with self.lock:
+            self._absorb_s3_uploads(now)
+            self.world.settle(now)
+
+    def dump_state(self) -> dict[str, Any]:
+        """The current state in the world format (``now`` = the sandbox clock)."""
+        with self.lock:
+            now = self.clock.now()
+            self.settle(now)
+            return dump_world(self.world, now)
+
+    # ------------------------------------------------------------------ files and S3
+    def file_token(self, data_id: str, op: str) -> str:
+        return hmac.new(self._secret, f"{op}:{data_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def expect_upload(self, item: DataItem, key: str) -> None:
+        """Credentials were issued for ``item``: absorb the object at ``key`` once it appears."""
+        previous = self._uploads.get(item.id)
+        self._uploads[item.id] = (key, previous[1] if previous else None)
+
+    def absorb_upload(self, item: DataItem, body: bytes, now: datetime) -> None:
+        item.content = body
+        item.size = len(body)
+        item.status = "AVAILABLE"
+        item.time_modified = now
+
+    def _absorb_s3_uploads(self, now: datetime) -> None:
+        if not self._uploads:
+            return
+        etags = self.s3.etags({key for key, _ in self._uploads.values()})
+        for data_id, (key, seen) in list(self._uploads.items()):
+            etag = etags.get(key)
+            if etag is None or etag == seen:
+                continue
+            item = self.world.data_by_id.get(data_id)
+            if item is None:
+                del self._uploads[data_id]
+                continue
+            if item.is_folder:  # a folder's credentials: every object under it becomes a file
+                continue
+            self.absorb_upload(item, self.s3.get(key), now)
+            self._uploads[data_id] = (key, etag)
+
+    # ------------------------------------------------------------------ request counts
+    def count(self, template: str) -> None:
+        with self._count_lock:
+            self._counts[template] += 1
+
+    def request_counts(self) -> dict[str, Any]:
+        with self._count_lock:
+            return {"total": sum(self._counts.values()), "by_route": dict(sorted(self._counts.items()))}
+
+    def reset_request_counts(self) -> None:
+        with self._count_lock:
+            self._counts.clear()
+
+
+def serve(world_path: str, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0, error_rate: float = 0.0,
+          rate_limit: float = 0.0, seed: int = 0) -> None:
+    """``orch sandbox serve``: print the three URL lines, serve until Ctrl-C."""
+    sandbox = Sandbox(world_path, latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
+                      host=host, port=port)
+    sandbox.start()
+    try:
+        print(f"ica_url={sandbox.ica_url}", flush=True)
+        print(f"basespace_url={sandbox.basespace_url}", flush=True)
+        print(f"s3_endpoint_url={sandbox.s3_endpoint_url}", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+        sys.stdout.flush()
