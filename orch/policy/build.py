@@ -227,7 +227,8 @@ class FileBuilder:
             try:
                 defaults[name] = coerce_var(text, defaults[name])
             except ValueError as exc:
-                self.error(("vars", name), f"--var {name}={text!r} {exc} (the default is {defaults[name]!r})")
+                self.error(("vars", name), f"--var {name}={text!r} {exc} (the default is {defaults[name]!r})",
+                           key=True)
         self.vars = defaults
 
     def _scope(self, raw: dict[str, Any]) -> Scope:

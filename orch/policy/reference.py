@@ -1,0 +1,65 @@
+"""Generated documentation: docs/reference.md and schemas/policy.schema.json come from here.
+
+Regenerate both with ``python -m orch.policy.reference`` (a test keeps them equal to the code).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from orch.policy.schema import policy_schema
+from orch.registry import actions, matchers
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = ROOT / "schemas" / "policy.schema.json"
+REFERENCE_PATH = ROOT / "docs" / "reference.md"
+
+
+def schema_json() -> str:
+    return json.dumps(policy_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _params(schema: dict) -> str:
+    props = schema.get("properties")
+    if not props:
+        return "—"
+    required = set(schema.get("required", []))
+    return ", ".join(f"`{k}`" + (" (required)" if k in required else "") for k in props)
+
+
+def reference_markdown() -> str:
+    lines = [
+        "# Policy language reference",
+        "",
+        "Generated from the matcher and action registries by `python -m orch.policy.reference`; do not",
+        "edit by hand. The grammar and the semantics are in [policy-language.md](policy-language.md).",
+        "",
+        "## Matchers",
+        "",
+        "| matcher | applies to | example | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, cls in matchers.items():
+        kinds = ", ".join(sorted(cls.resource_kinds)) if cls.resource_kinds else "any"
+        example = cls.example.replace("|", "\\|")
+        lines.append(f"| `{name}` | {kinds} | `{example}` | {cls.doc} |")
+    lines += ["", "## Actions", "", "| action | acts on | destructive | params | meaning |", "|---|---|---|---|---|"]
+    for name, cls in actions.items():
+        destructive = "yes" if cls.destructive else ("with `then: delete`" if name == "unarchive" else "no")
+        kinds = ", ".join(sorted(cls.resource_kinds))
+        lines.append(f"| `{name}` | {kinds} | {destructive} | {_params(cls.schema)} | {cls.description} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    SCHEMA_PATH.write_text(schema_json())
+    REFERENCE_PATH.write_text(reference_markdown())
+    print(f"wrote {SCHEMA_PATH.relative_to(ROOT)} and {REFERENCE_PATH.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
