@@ -1,0 +1,362 @@
+"""The HTTP layer both platforms share, written once.
+
+One ``requests.Session`` per platform with a connection pool sized to the concurrency;
+retries are urllib3's ``Retry`` mounted on the session (exponential backoff with jitter,
+``Retry-After`` honoured and capped, 429/5xx and connection errors, a per-call limit and
+a per-client budget so a platform that is down fails fast instead of stalling a run).
+Every failure becomes an ``orch.errors.ApiError`` naming the platform, the route
+template and the status; no URL with a query string, header or secret ever reaches an
+exception or a log line.
+
+Paging helpers at the end turn the two ICA styles (cursor, offset) and the two
+BaseSpace envelopes (v2 ``Paging``, v1pre3 ``Response``) into flat item iterators.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+from orch.connectors import redact
+from orch.errors import ApiError, AuthError, Conflict, NotFound
+
+log = logging.getLogger(__name__)
+
+ICA_V3 = "application/vnd.illumina.v3+json"
+ICA_V4 = "application/vnd.illumina.v4+json"
+JSON = "application/json"
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Every POST orch sends is safe to repeat: searches, createDownloadUrl and
+# createTemporaryCredentials, archive/unarchive/delete requests (the effect is the
+# same), dataLinkingBatch (a repeat reports ALREADY_LINKED), createFile (sent with an
+# Idempotency-Key; see IcaClient.create_file), BaseSpace archive/restore.
+RETRY_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST"})
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Timeouts and retry limits (defaults suit the real platforms; tests shrink them)."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retries: int = 6  # per call
+    retry_budget: int = 500  # per client, across all calls of a run
+    backoff_factor: float = 0.5  # 0.5, 1, 2, 4 ... seconds
+    backoff_max: float = 30.0
+    backoff_jitter: float = 0.5
+    max_retry_after: float = 120.0  # a larger Retry-After is capped
+    pool_size: int = 8
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        return (self.connect_timeout, self.read_timeout)
+
+
+class RetryBudget:
+    """A thread-safe counter of retries left for one client."""
+
+    def __init__(self, total: int):
+        self._left = total
+        self._lock = threading.Lock()
+        self.used = 0
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            self.used += 1
+            return True
+
+
+class _BudgetRetry(Retry):
+    """``Retry`` that caps ``Retry-After`` and draws every retry from a shared budget.
+
+    Class attributes (not instance ones) because ``Retry.new`` rebuilds instances from
+    a fixed parameter list; each client gets its own subclass.
+    """
+
+    budget: RetryBudget = RetryBudget(0)
+    max_retry_after: float = 120.0
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        return min(super().parse_retry_after(retry_after), self.max_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if not self.budget.take():
+            raise MaxRetryError(_pool, url, error or ResponseError("retry budget exhausted"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def make_retry(config: HttpConfig, budget: RetryBudget) -> Retry:
+    cls = type("OrchRetry", (_BudgetRetry,), {"budget": budget, "max_retry_after": config.max_retry_after})
+    return cls(
+        total=config.retries,
+        connect=config.retries,
+        read=config.retries,
+        status=config.retries,
+        other=0,
+        redirect=0,
+        backoff_factor=config.backoff_factor,
+        backoff_max=config.backoff_max,
+        backoff_jitter=config.backoff_jitter,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=RETRY_METHODS,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # hand the last response back: it becomes a typed ApiError
+        raise_on_redirect=False,
+    )
+
+
+class HeaderAuth(AuthBase):
+    """Adds one secret header, only to requests under the platform's base URL.
+
+    Presigned download URLs and redirects elsewhere never receive it. ``repr`` hides it.
+    """
+
+    def __init__(self, base_url: str, header: str, value: str):
+        self._base = base_url.rstrip("/") + "/"
+        self._header = header
+        self._value = value
+        redact.register_secret(value)
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        if r.url and r.url.startswith(self._base):
+            r.headers[self._header] = self._value
+        return r
+
+    def __repr__(self) -> str:
+        return f"HeaderAuth({self._header}: {redact.REDACTED})"
+
+
+def _quote(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def _error_detail(response: requests.Response) -> str:
+    """A short, secret-free reason from an ICA Problem or a BaseSpace error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    rs = body.get("ResponseStatus") if isinstance(body.get("ResponseStatus"), dict) else {}
+    for value in (body.get("detail"), body.get("title"), body.get("ErrorMessage"), body.get("message"),
+                  rs.get("Message")):
+        if isinstance(value, str) and value.strip():
+            return redact.redact(" ".join(value.split()))[:200]
+    return ""
+
+
+def raise_for_status(platform: str, call: str, response: requests.Response, what: str = "") -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    detail = what or _error_detail(response)
+    cls = {401: AuthError, 403: AuthError, 404: NotFound, 409: Conflict}.get(status, ApiError)
+    if status in (401, 403) and not detail:
+        detail = "check the API key" if platform == "ICA" else "check the access token"
+    retried = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
+    if retried and status in RETRY_STATUSES:
+        detail = f"{detail}; gave up after {retried} retries" if detail else f"gave up after {retried} retries"
+    raise cls(platform, call, status, detail)
+
+
+class HttpClient:
+    """One platform's session: ``call`` a route template, get parsed JSON or an ApiError."""
+
+    def __init__(self, platform: str, base_url: str, auth: AuthBase | None, *,
+                 config: HttpConfig | None = None, default_headers: Mapping[str, str] | None = None):
+        self.platform = platform
+        self.base_url = base_url.rstrip("/")
+        self.config = config or HttpConfig()
+        self.budget = RetryBudget(self.config.retry_budget)
+        self._auth = auth
+        self.session = requests.Session()
+        self.session.trust_env = False  # no ~/.netrc Authorization sneaking in
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, self.config.pool_size),
+                              max_retries=make_retry(self.config, self.budget))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        if default_headers:
+            self.session.headers.update(default_headers)
+        self.calls = 0  # requests issued by this client (not counting urllib3's retries)
+        redact.install()
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.platform}, {self.base_url})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def url(self, route: str, path: Mapping[str, Any] | None = None) -> str:
+        return self.base_url + (route.format(**{k: _quote(v) for k, v in path.items()}) if path else route)
+
+    def request(self, method: str, route: str, *, path: Mapping[str, Any] | None = None,
+                params: Any = None, json: Any = None, media: str | None = None,
+                headers: Mapping[str, str] | None = None, raise_errors: bool = True) -> requests.Response:
+        """Send one call (urllib3 retries underneath); raise ApiError for any status >= 400
+        (unless ``raise_errors`` is False: then the caller inspects it and calls ``check``)."""
+        call = f"{method} {route}"
+        hdrs = dict(headers or {})
+        if media:
+            hdrs.setdefault("Accept", media)
+            if json is not None:
+                hdrs.setdefault("Content-Type", media)
+        self.calls += 1
+        started = time.monotonic()
+        try:
+            response = self.session.request(method, self.url(route, path), params=params, json=json,
+                                            headers=hdrs, auth=self._auth, timeout=self.config.timeout,
+                                            allow_redirects=False)
+        except requests.exceptions.Timeout:
+            raise ApiError(self.platform, call, None, f"timed out after {self.config.read_timeout:g}s") from None
+        except requests.exceptions.RequestException as exc:
+            raise ApiError(self.platform, call, None, self._connection_detail(exc)) from None
+        retried = len(response.raw.retries.history) if getattr(response.raw, "retries", None) else 0
+        log.debug("%s %s -> %s in %.3fs%s", self.platform, call, response.status_code,
+                  time.monotonic() - started, f" after {retried} retries" if retried else "")
+        if raise_errors:
+            raise_for_status(self.platform, call, response)
+        return response
+
+    def check(self, response: requests.Response, call: str) -> None:
+        raise_for_status(self.platform, call, response)
+
+    def call(self, method: str, route: str, **kw: Any) -> Any:
+        """``request`` and parse the JSON body (None for an empty body)."""
+        response = self.request(method, route, **kw)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(self.platform, f"{method} {route}", response.status_code,
+                           "the response is not JSON") from None
+
+    def download(self, url: str, max_bytes: int, call: str = "GET download URL") -> bytes:
+        """GET a presigned URL without any platform credentials; at most ``max_bytes``."""
+        host = urlsplit(url).netloc
+        try:
+            with self.session.get(url, stream=True, timeout=self.config.timeout, allow_redirects=True) as r:
+                raise_for_status(self.platform, call, r)
+                chunks, size = [], 0
+                for chunk in r.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ApiError(self.platform, call, r.status_code, f"the file is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except requests.exceptions.RequestException as exc:
+            raise ApiError(self.platform, call, None, f"download from {host} failed ({type(exc).__name__})") from None
+
+    def _connection_detail(self, exc: Exception) -> str:
+        reason = exc
+        inner = exc.args[0] if exc.args else None
+        if isinstance(inner, MaxRetryError) and inner.reason is not None:
+            reason = inner.reason
+        kind = type(reason).__name__
+        text = str(reason).lower()
+        if "refused" in text:
+            kind = "connection refused"
+        elif "budget" in text:
+            kind = "retry budget exhausted"
+        elif "reset" in text or "aborted" in text:
+            kind = "connection reset"
+        return f"{kind} by {urlsplit(self.base_url).netloc}"
+
+
+def idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+# ---------------------------------------------------------------------------- paging
+Fetch = Callable[[dict[str, Any]], Any]
+
+
+def ica_cursor_pages(fetch: Fetch, page_size: int = 1000) -> Iterator[list[dict]]:
+    """ICA cursor paging: pageSize, then pageToken=nextPageToken until it is empty.
+
+    A server that answers in offset mode instead (empty token, ``totalItemCount``) is
+    followed with pageOffset, so the iterator is correct for either answer.
+    """
+    params: dict[str, Any] = {"pageSize": str(page_size)}
+    seen_tokens: set[str] = set()
+    offset = 0
+    while True:
+        body = fetch(dict(params)) or {}
+        items = body.get("items") or []
+        yield items
+        token = body.get("nextPageToken")
+        if token:
+            if token in seen_tokens:
+                raise ApiError("ICA", "paging", None, "the server repeated a page token")
+            seen_tokens.add(token)
+            params = {"pageSize": str(page_size), "pageToken": token}
+            continue
+        total = body.get("totalItemCount")
+        offset += len(items)
+        if isinstance(total, int) and items and offset < total and "pageToken" not in params:
+            params = {"pageSize": str(page_size), "pageOffset": str(offset)}
+            continue
+        return
+
+
+def ica_offset_pages(fetch: Fetch, page_size: int = 1000, sort: str | None = None) -> Iterator[list[dict]]:
+    """ICA offset paging (needed with ``sort``): pageOffset until totalItemCount."""
+    offset = 0
+    while True:
+        params = {"pageSize": str(page_size), "pageOffset": str(offset)}
+        if sort:
+            params["sort"] = sort
+        body = fetch(params) or {}
+        items = body.get("items") or []
+        yield items
+        offset += len(items)
+        total = body.get("totalItemCount")
+        if not items or not isinstance(total, int) or offset >= total:
+            return
+
+
+def bssh_v2_pages(fetch: Fetch, limit: int = 1024) -> Iterator[list[dict]]:
+    """BaseSpace v2: Offset/Limit until ``Paging.TotalCount``."""
+    offset = 0
+    while True:
+        body = fetch({"Offset": offset, "Limit": limit}) or {}
+        items = body.get("Items") or []
+        yield items
+        offset += len(items)
+        total = (body.get("Paging") or {}).get("TotalCount")
+        if not items or not isinstance(total, int) or offset >= total:
+            return
+
+
+def bssh_v1_pages(fetch: Fetch, limit: int = 1024) -> Iterator[list[dict]]:
+    """BaseSpace v1pre3: the same, inside the ``Response`` envelope."""
+    offset = 0
+    while True:
+        body = (fetch({"Offset": offset, "Limit": limit}) or {}).get("Response") or {}
+        items = body.get("Items") or []
+        yield items
+        offset += len(items)
+        total = body.get("TotalCount")
+        if not items or not isinstance(total, int) or offset >= total:
+            return
+
+
+def flatten(pages: Iterator[list[dict]]) -> Iterator[dict]:
+    for page in pages:
+        yield from page
