@@ -1,4 +1,4 @@
-"""The sandbox's S3: moto's ThreadedMotoServer on 127.0.0.1, one bucket per sandbox.
+"""The sandbox's S3: moto's ThreadedMotoServer on 127.0.0.1 (one per process), one bucket per sandbox.
 
 Temporary credentials handed out by the ICA routes point boto3 here; uploads are read
 back into the sandbox state (``DataItem.content``) so they survive a dump.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 
 import boto3
 from botocore.config import Config
@@ -16,24 +17,37 @@ from botocore.exceptions import ClientError
 REGION = "us-east-1"
 
 
+_SHARED: dict[str, object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_moto_endpoint() -> str:
+    """One moto server per process (moto's backend is process-wide anyway; each sandbox
+    has its own bucket). Started on first use, it lives as long as the process."""
+    from moto.server import ThreadedMotoServer
+
+    with _SHARED_LOCK:
+        if "endpoint" not in _SHARED:
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            host, port = server.get_host_and_port()
+            _SHARED["server"] = server
+            _SHARED["endpoint"] = f"http://{host}:{port}"
+        return str(_SHARED["endpoint"])
+
+
 class SandboxS3:
     def __init__(self) -> None:
         self.bucket = f"ica-sandbox-{secrets.token_hex(4)}"  # moto's backend is process-wide
         self.region = REGION
-        self._server = None
         self._client = None
         self.endpoint_url = ""
         # fixed, obviously fake values: moto accepts any
         self._creds = ("ASIASANDBOX" + secrets.token_hex(4).upper(), secrets.token_hex(20), secrets.token_hex(32))
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint_url = f"http://{host}:{port}"
+        self.endpoint_url = _shared_moto_endpoint()
         access, secret, session = self._creds
         self._client = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
                                     aws_access_key_id=access, aws_secret_access_key=secret,
@@ -42,9 +56,18 @@ class SandboxS3:
         self._client.create_bucket(Bucket=self.bucket)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        """Drop this sandbox's bucket (the shared moto server keeps running)."""
+        if self._client is None:
+            return
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket):
+                for obj in page.get("Contents", []):
+                    self._client.delete_object(Bucket=self.bucket, Key=obj["Key"])
+            self._client.delete_bucket(Bucket=self.bucket)
+        except ClientError:
+            pass
+        self._client = None
 
     def credentials(self) -> tuple[str, str, str]:
         return self._creds

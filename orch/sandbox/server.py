@@ -131,7 +131,9 @@ class Sandbox:
         self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="orch-sandbox", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), name="orch-sandbox",
+                                        daemon=True)
         self._thread.start()
         return self
 
