@@ -81,3 +81,38 @@ def test_duplicate_path_and_bad_link_are_refused(small_world):
         {"path": "/x.txt", "id": "fil.nope", "owningProjectId": small_world["ica"]["projects"][0]["id"]})
     with pytest.raises(ConfigError, match="linked data fil.nope"):
         load_world(small_world)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SEG = st.text(alphabet="abAB_1", min_size=1, max_size=3)
+_ENTRY = st.fixed_dictionaries(
+    {"path": st.lists(_SEG, min_size=1, max_size=3).map(lambda p: "/" + "/".join(p))},
+    optional={"status": st.sampled_from(["AVAILABLE", "ARCHIVED", "ARCHIVING", "DELETING", "PARTIAL"]),
+              "content": st.text(max_size=5),
+              "timeCreated": st.datetimes(min_value=__import__("datetime").datetime(2020, 1, 1),
+                                          max_value=__import__("datetime").datetime(2030, 1, 1)).map(
+                  lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))})
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(entries=st.lists(_ENTRY, max_size=12, unique_by=lambda e: e["path"]), link=st.booleans(),
+       archived=st.booleans())
+def test_dump_load_round_trip_property(entries, link, archived):
+    files = [e for e in entries if not any(o["path"].startswith(e["path"] + "/") for o in entries)]
+    src_id = "0d6f0000-0000-4000-8000-0000000000aa"
+    world = {"format_version": 1, "now": "2026-11-25T12:00:00Z",
+             "ica": {"projects": [{"name": "src", "id": src_id, "data": files}, {"name": "dst", "data": []}]},
+             "basespace": {"projects": [{"Name": "bp", "datasets": [
+                 {"Name": "d1", "IsArchived": archived},
+                 {"Name": "d2", "ArchiveStatus": "Archiving", "dueAt": "2026-11-25T13:00:00Z"}]}],
+                 "runs": [{"Name": "r1"}]}}
+    loaded = load_world(world)
+    if link and files:
+        item = loaded.projects[0].data.get(files[0]["path"])
+        loaded.link(item, loaded.projects[1])
+    first = dump_world(loaded)
+    second = dump_world(load_world(copy.deepcopy(first)))
+    assert first == second
+    assert {d["path"] for d in first["ica"]["projects"][0]["data"]} >= {f["path"] for f in files}
