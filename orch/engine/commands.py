@@ -1,0 +1,188 @@
+"""``orch plan`` and ``orch apply``: wire settings, policies, connectors, planner and applier.
+
+Exit codes (contracts section 1): 0 success; 1 any error, a policy that failed closed, or any
+action not done; 2 only for ``plan --detailed-exitcode`` when there are changes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from orch.engine.applier import Applier
+from orch.engine.context import PlanContext
+from orch.engine.executors import ApplyContext
+from orch.engine.ledger import Ledger
+from orch.engine.limits import Protect
+from orch.engine.plan import Plan
+from orch.engine.planner import PlanOutcome, build_plan
+from orch.engine.render import ApplyProgress, print_apply_summary, print_plan
+from orch.engine.session import Session
+from orch.errors import ConfigError, OrchError
+from orch.policy.loader import load_policies
+from orch.policy.model import PolicySet
+from orch.settings import RunSettings
+
+PROTECT_ENV = "ORCH_PROTECT_FILE"
+
+
+# ---------------------------------------------------------------- consoles
+def _stdout() -> Console:
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if tty else 120, highlight=False, soft_wrap=False,
+                   no_color=not tty or bool(os.environ.get("NO_COLOR")), emoji=False)
+
+
+def _stderr() -> Console:
+    tty = sys.stderr.isatty()
+    return Console(file=sys.stderr, width=None if tty else 120, highlight=False, soft_wrap=False,
+                   no_color=not tty or bool(os.environ.get("NO_COLOR")), emoji=False)
+
+
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- protect list
+def load_protect(policies: PolicySet | None) -> Protect:
+    """The global protect list: ``protect:`` of the loaded policy files (when the language has it)
+    plus the YAML file named by ``ORCH_PROTECT_FILE`` (keys names, paths, ids, tags)."""
+    protect = Protect()
+    for pf in (policies.files if policies else []):
+        raw = getattr(pf, "protect", None)
+        if isinstance(raw, Protect):
+            protect = protect.merge(raw)
+        elif isinstance(raw, dict):
+            protect = protect.merge(Protect.from_mapping(raw))
+        elif raw is not None:
+            protect = protect.merge(Protect(names=list(getattr(raw, "names", []) or []),
+                                            paths=list(getattr(raw, "paths", []) or []),
+                                            ids=list(getattr(raw, "ids", []) or []),
+                                            tags=list(getattr(raw, "tags", []) or [])))
+    path = os.environ.get(PROTECT_ENV)
+    if path:
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read the protect list {path} ({PROTECT_ENV}): {exc.strerror}") from None
+        except yaml.YAMLError:
+            raise ConfigError(f"the protect list {path} ({PROTECT_ENV}) is not valid YAML") from None
+        if not isinstance(data, dict) or set(data) - {"names", "paths", "ids", "tags"}:
+            raise ConfigError(f"the protect list {path} must be a mapping of names, paths, ids and tags")
+        protect = protect.merge(Protect.from_mapping(data))
+    return protect
+
+
+# ---------------------------------------------------------------- planning
+def make_plan(settings: RunSettings, session: Session, ledger: Ledger,
+              policies: PolicySet | None = None) -> PlanOutcome:
+    policies = policies or load_policies(settings.policy_paths, settings.var_overrides)
+    ctx = PlanContext(session.ica, session.bssh, ledger, session.now, settings.concurrency)
+    return build_plan(policies, ctx, load_protect(policies))
+
+
+def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
+    for n in outcome.notes:
+        _note(n)
+    print_plan(outcome.plan, fmt, _stdout())
+
+
+def plan_command(settings: RunSettings) -> int:
+    policies = load_policies(settings.policy_paths, settings.var_overrides)
+    with Session(settings) as session, Ledger(settings.state) as ledger:
+        outcome = make_plan(settings, session, ledger, policies)
+    if settings.out:
+        outcome.plan.save(settings.out)
+    _show_plan(outcome, settings.format)
+    if settings.out:
+        _note(f"plan saved to {settings.out}; apply exactly this plan with `orch apply {settings.out}`")
+    return outcome.plan.exit_code(settings.detailed_exitcode)
+
+
+# ---------------------------------------------------------------- applying
+def _allows(policies: PolicySet | None) -> dict[str, bool]:
+    return {p.name: bool(p.allow_destructive) for p in (policies.policies if policies else [])}
+
+
+def _saved_plan_policies(plan: Plan) -> tuple[PolicySet | None, list[str]]:
+    """Reload the policy files a saved plan was made from (with its variables) to know which
+    policies may destroy. Files that changed since the plan do not count."""
+    problems: list[str] = []
+    if not plan.policy_files:
+        return None, problems
+    try:
+        policies = load_policies([f.path for f in plan.policy_files], {k: _var_text(v) for k, v in plan.vars.items()})
+    except OrchError as exc:
+        return None, [f"the plan's policy files cannot be loaded ({exc}); destructive actions are refused"]
+    want = {f.path: f.sha256 for f in plan.policy_files}
+    kept = []
+    for pf in policies.files:
+        if want.get(pf.path) == pf.sha256:
+            kept.append(pf)
+        else:
+            problems.append(f"{pf.path} changed since the plan was made; its destructive actions are refused")
+    return PolicySet(files=kept), problems
+
+
+def _var_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _confirm(plan: Plan) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigError("refusing to apply without --yes: stdin is not a terminal, so nobody can confirm "
+                          "(review with `orch plan --out PLAN.json`, then `orch apply PLAN.json`)")
+    import typer
+
+    n = len(plan.actions)
+    destructive = len(plan.destructive_actions)
+    extra = f", {destructive} of them destructive" if destructive else ""
+    return typer.confirm(f"Apply these {n} action{'s' if n != 1 else ''}{extra}?", default=False, err=True)
+
+
+def run_apply(plan: Plan, session: Session, ledger: Ledger, policies: PolicySet | None,
+              protect: Protect, show_progress: bool = True):
+    ctx = ApplyContext(session.ica, session.bssh, ledger, session.now)
+    err = _stderr()
+    with ledger.apply_lock():
+        if show_progress:
+            with ApplyProgress(len(plan.actions), console=err) as progress:
+                applier = Applier(ctx, protect=protect, allows=_allows(policies),
+                                  on_start=progress.start, on_result=progress.finish)
+                return applier.apply(plan)
+        return Applier(ctx, protect=protect, allows=_allows(policies)).apply(plan)
+
+
+def apply_command(settings: RunSettings) -> int:
+    with Session(settings) as session, Ledger(settings.state) as ledger:
+        if settings.plan_file:
+            plan = Plan.load(settings.plan_file)
+            policies, problems = _saved_plan_policies(plan)
+            for p in problems:
+                _note(p)
+            if plan.errors:
+                _note(f"the saved plan has {len(plan.errors)} error(s); its actions are applied, the exit code is 1")
+        else:
+            policies = load_policies(settings.policy_paths, settings.var_overrides)
+            outcome = make_plan(settings, session, ledger, policies)
+            plan = outcome.plan
+            _show_plan(outcome, settings.format)
+            if not plan.actions:
+                return plan.exit_code()
+            if not settings.yes and not _confirm(plan):
+                print("Apply cancelled; nothing was changed.", file=sys.stderr)
+                return 1
+        if not plan.actions:
+            print("No changes.")
+            return plan.exit_code()
+        report = run_apply(plan, session, ledger, policies, load_protect(policies))
+    print_apply_summary(report, _stdout(), max_ok_rows=0)
+    return 1 if (report.exit_code or plan.errors) else 0

@@ -1,0 +1,353 @@
+"""One executor per action kind: re-read, compare, detect already-done, act.
+
+Every executor first re-reads the resource. Already done (linked, manifest present, archived,
+deleted, ledger entry present) → ``skipped``; the resource no longer matches the plan's
+fingerprint → ``refused-stale``; otherwise it acts through the connector → ``done`` or
+``failed`` with the platform's reason. Batchable kinds (links of one destination, BaseSpace
+archive and restore) act in one call for the whole batch and still report per action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Hashable
+
+from orch.connectors.base import BasespaceApi, IcaApi
+from orch.engine.plan import ActionResult, Outcome, PlannedAction, resource_fingerprint
+from orch.engine.planner import bssh_pending, render_manifest
+from orch.errors import Conflict, ConfigError, NotFound, OrchError
+from orch.inventory import Resource
+
+IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
+
+
+@dataclass
+class ApplyContext:
+    ica: IcaApi | None
+    bssh: BasespaceApi | None
+    ledger: Any
+    now: datetime
+
+    def need_ica(self) -> IcaApi:
+        if self.ica is None:
+            raise ConfigError("this action needs ICA, but no ICA connection is configured")
+        return self.ica
+
+    def need_bssh(self) -> BasespaceApi:
+        if self.bssh is None:
+            raise ConfigError("this action needs BaseSpace, but no BaseSpace connection is configured")
+        return self.bssh
+
+    def fresh(self) -> None:
+        """Forget reads cached by the connectors (apply must see the platforms as they are now)."""
+        for client in (self.ica, self.bssh):
+            clear = getattr(client, "clear_cache", None)
+            if clear:
+                clear()
+
+
+def result(action: PlannedAction, outcome: Outcome, message: str = "") -> ActionResult:
+    return ActionResult(action, outcome, message)
+
+
+# ---------------------------------------------------------------- re-reading
+def reread(action: PlannedAction, ctx: ApplyContext) -> Resource | None:
+    """The resource as it is now; None when it no longer exists."""
+    r = action.resource
+    try:
+        if r.kind == "ica.data":
+            return ctx.need_ica().get_data(r.project_id, r.id)
+        if r.kind == "ica.analysis":
+            return ctx.need_ica().get_analysis(r.project_id, r.id)
+        if r.kind == "bssh.dataset":
+            d = ctx.need_bssh().get_dataset(r.id)
+            return None if d.raw.get("IsDeleted") else d
+        if r.kind == "bssh.run":
+            run = ctx.need_bssh().get_run(r.id)
+            return None if run.raw.get("IsDeleted") else run
+    except NotFound:
+        return None
+    raise ConfigError(f"cannot re-read a {r.kind} resource")
+
+
+def stale(action: PlannedAction, current: Resource) -> str | None:
+    """Why ``current`` no longer matches the plan (None when it matches)."""
+    if not action.fingerprint_fields:
+        return None
+    now_fp = resource_fingerprint(current, action.fingerprint_fields)
+    if now_fp == action.fingerprint:
+        return None
+    changed = ", ".join(action.fingerprint_fields)
+    return f"the resource changed since the plan (one of: {changed}); plan again"
+
+
+# ---------------------------------------------------------------- executors
+class Executor:
+    """Runs one kind of action. ``batch_key`` groups actions that act in one platform call."""
+
+    def batch_key(self, action: PlannedAction) -> Hashable | None:
+        return None
+
+    def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
+        return [self.run_one(a, ctx) for a in actions]
+
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _guarded(fn: Callable[[], ActionResult], action: PlannedAction) -> ActionResult:
+    try:
+        return fn()
+    except OrchError as exc:
+        return result(action, Outcome.FAILED, str(exc))
+
+
+class LinkExecutor(Executor):
+    """All links into one destination project in one dataLinkingBatch."""
+
+    def batch_key(self, action: PlannedAction) -> Hashable:
+        return ("link", action.params.get("to_project_id"))
+
+    def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
+        out: dict[str, ActionResult] = {}
+        try:
+            ica = ctx.need_ica()
+            dest = actions[0].params["to_project_id"]
+            current: dict[str, Any] = {}
+            by_project: dict[str, list[str]] = {}
+            for a in actions:
+                by_project.setdefault(a.resource.project_id, []).append(a.resource.id)
+            for pid, ids in by_project.items():
+                current.update({d.id: d for d in ica.list_data(pid, ids=ids)})
+            present = {d.id for d in ica.list_data(dest, ids=[a.resource.id for a in actions])}
+            todo: list[PlannedAction] = []
+            for a in actions:
+                if a.resource.id in present:
+                    out[a.id] = result(a, Outcome.SKIPPED, f"already linked into {a.params.get('to_project', dest)}")
+                elif a.resource.id not in current:
+                    out[a.id] = result(a, Outcome.REFUSED_STALE, "the file no longer exists")
+                elif why := stale(a, current[a.resource.id]):
+                    out[a.id] = result(a, Outcome.REFUSED_STALE, why)
+                else:
+                    todo.append(a)
+            if todo:
+                got = {r.data_id: r for r in ica.link(dest, [a.resource.id for a in todo])}
+                for a in todo:
+                    r = got.get(a.resource.id)
+                    if r is None:
+                        out[a.id] = result(a, Outcome.FAILED, "the linking batch reported nothing for this file")
+                    elif r.ok and "already" in (r.message or "").lower():
+                        out[a.id] = result(a, Outcome.SKIPPED, r.message)
+                    elif r.ok:
+                        out[a.id] = result(a, Outcome.DONE, f"linked into {a.params.get('to_project', dest)}")
+                    else:
+                        out[a.id] = result(a, Outcome.FAILED, r.message or "the link failed")
+        except OrchError as exc:
+            for a in actions:
+                out.setdefault(a.id, result(a, Outcome.FAILED, str(exc)))
+        return [out[a.id] for a in actions]
+
+
+class ManifestExecutor(Executor):
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        return _guarded(lambda: self._run(action, ctx), action)
+
+    def _run(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        ica = ctx.need_ica()
+        p = action.params
+        dest, path = p["to_project_id"], p["path"]
+        folder = p.get("folder") or path.rsplit("/", 1)[0] + "/"
+        name = p.get("name") or path.rsplit("/", 1)[1]
+        analysis = reread(action, ctx)
+        if analysis is None:
+            return result(action, Outcome.REFUSED_STALE, "the analysis no longer exists")
+        if why := stale(action, analysis):
+            return result(action, Outcome.REFUSED_STALE, why)
+        content = render_manifest(p)
+        target = _existing(ica, dest, path)
+        if target is not None and target.status != "PARTIAL":
+            return result(action, Outcome.SKIPPED, f"a file already exists at {path}")
+        if target is None:
+            try:
+                target = ica.create_file(dest, folder, name)
+            except Conflict:
+                target = _existing(ica, dest, path)
+                if target is None or target.status != "PARTIAL":
+                    return result(action, Outcome.SKIPPED, f"a file already exists at {path}")
+        ica.upload_bytes(dest, target.id, content)
+        return result(action, Outcome.DONE, f"wrote {path} ({p.get('rows', 0)} rows, {len(content)} bytes)")
+
+
+def _existing(ica: IcaApi, project_id: str, path: str):
+    found = [d for d in ica.list_data(project_id, full_path=path) if d.path == path]
+    return found[0] if found else None
+
+
+class MarkManagedExecutor(Executor):
+    """Done here means "record it": the applier's ledger.record writes the entry atomically
+    with the audit row, and only runs this after every dependency succeeded."""
+
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        def go() -> ActionResult:
+            if ctx.ledger is not None and ctx.ledger.is_managed(action.resource.id):
+                return result(action, Outcome.SKIPPED, "already recorded in the ledger")
+            analysis = reread(action, ctx)
+            if analysis is None:
+                return result(action, Outcome.REFUSED_STALE, "the analysis no longer exists")
+            if why := stale(action, analysis):
+                return result(action, Outcome.REFUSED_STALE, why)
+            return result(action, Outcome.DONE, "recorded in the ledger")
+
+        return _guarded(go, action)
+
+
+class IcaDataExecutor(Executor):
+    """archive / unarchive / delete of ICA data (one call each; ICA has no batch for these)."""
+
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        return _guarded(lambda: self._run(action, ctx), action)
+
+    def _run(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        ica = ctx.need_ica()
+        r = action.resource
+        current = reread(action, ctx)
+        kind = action.action
+        if current is None:
+            if kind == "delete":
+                return result(action, Outcome.SKIPPED, "already deleted")
+            return result(action, Outcome.REFUSED_STALE, "the data no longer exists")
+        status = getattr(current, "status", "")
+        done = {"archive": {"ARCHIVING", "ARCHIVED"}, "unarchive": {"UNARCHIVING", "AVAILABLE"},
+                "delete": {"DELETING"}}[kind]
+        if status in done:
+            return result(action, Outcome.SKIPPED, f"already {status.lower()}")
+        if why := stale(action, current):
+            return result(action, Outcome.REFUSED_STALE, why)
+        if status in IN_TRANSIT:
+            return result(action, Outcome.REFUSED_STALE, f"the data is {status} (in transit); plan again later")
+        getattr(ica, kind)(r.project_id, r.id)
+        if kind == "unarchive" and action.params.get("then") == "delete":
+            return result(action, Outcome.DONE, "unarchive requested; a later run deletes it once available")
+        return result(action, Outcome.DONE, {"archive": "archive requested", "unarchive": "unarchive requested",
+                                             "delete": "delete requested"}[kind])
+
+
+class BsshBulkExecutor(Executor):
+    """BaseSpace archive / restore: one bulk call for every dataset and run of the batch."""
+
+    def batch_key(self, action: PlannedAction) -> Hashable:
+        return ("bssh", action.action)
+
+    def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
+        out: dict[str, ActionResult] = {}
+        todo: list[PlannedAction] = []
+        for a in actions:
+            try:
+                current = reread(a, ctx)
+            except OrchError as exc:
+                out[a.id] = result(a, Outcome.FAILED, str(exc))
+                continue
+            if current is None:
+                out[a.id] = result(a, Outcome.REFUSED_STALE, "it no longer exists")
+                continue
+            archived = bool(getattr(current, "is_archived", False))
+            pending = bssh_pending(current)
+            if a.action == "archive" and pending == "Archiving":
+                out[a.id] = result(a, Outcome.SKIPPED, "already archiving")
+            elif a.action == "unarchive" and pending == "Restoring":
+                out[a.id] = result(a, Outcome.SKIPPED, "already restoring")
+            elif pending:
+                out[a.id] = result(a, Outcome.REFUSED_STALE, f"it is {pending} (in transit); plan again later")
+            elif a.action == "archive" and archived:
+                out[a.id] = result(a, Outcome.SKIPPED, "already archived")
+            elif a.action == "unarchive" and not archived:
+                out[a.id] = result(a, Outcome.SKIPPED, "already restored")
+            elif why := stale(a, current):
+                out[a.id] = result(a, Outcome.REFUSED_STALE, why)
+            else:
+                todo.append(a)
+        if todo:
+            try:
+                bssh = ctx.need_bssh()
+                call = bssh.archive if actions[0].action == "archive" else bssh.restore
+                call(dataset_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.dataset"],
+                     run_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.run"])
+                for a in todo:
+                    msg = "archive requested" if a.action == "archive" else "restore requested"
+                    if a.params.get("then") == "delete":
+                        msg += "; a later run deletes it once restored"
+                    out[a.id] = result(a, Outcome.DONE, msg)
+            except OrchError as exc:
+                for a in todo:
+                    out[a.id] = result(a, Outcome.FAILED, str(exc))
+        return [out[a.id] for a in actions]
+
+
+class BsshDeleteExecutor(Executor):
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        def go() -> ActionResult:
+            current = reread(action, ctx)
+            if current is None:
+                return result(action, Outcome.SKIPPED, "already deleted")
+            if why := stale(action, current):
+                return result(action, Outcome.REFUSED_STALE, why)
+            if getattr(current, "is_archived", False) or bssh_pending(current):
+                return result(action, Outcome.REFUSED_STALE, "it is archived or in transit; plan again "
+                                                             "(archived data is restored first)")
+            bssh = ctx.need_bssh()
+            if action.resource.kind == "bssh.dataset":
+                bssh.delete_dataset(action.resource.id)
+            else:
+                bssh.delete_run(action.resource.id)
+            return result(action, Outcome.DONE, "moved to the BaseSpace trash")
+
+        return _guarded(go, action)
+
+
+class PurgeTrashExecutor(Executor):
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        def go() -> ActionResult:
+            ctx.need_bssh().empty_trash()
+            return result(action, Outcome.DONE, "BaseSpace trash emptied")
+
+        return _guarded(go, action)
+
+
+class TagExecutor(Executor):
+    def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
+        def go() -> ActionResult:
+            ica = ctx.need_ica()
+            add = getattr(ica, "add_user_tags", None)
+            if add is None:
+                return result(action, Outcome.FAILED, "tagging is not supported by this ICA connector")
+            current = reread(action, ctx)
+            if current is None:
+                return result(action, Outcome.REFUSED_STALE, "the resource no longer exists")
+            if why := stale(action, current):
+                return result(action, Outcome.REFUSED_STALE, why)
+            add(action.resource.kind, action.resource.project_id, action.resource.id,
+                list(action.params.get("user_tags") or []))
+            return result(action, Outcome.DONE, "tagged")
+
+        return _guarded(go, action)
+
+
+_ICA_DATA = IcaDataExecutor()
+_BULK = BsshBulkExecutor()
+_BSSH_DELETE = BsshDeleteExecutor()
+_BY_KIND: dict[str, Executor] = {"link": LinkExecutor(), "manifest": ManifestExecutor(),
+                                 "mark_managed": MarkManagedExecutor(), "purge_trash": PurgeTrashExecutor(),
+                                 "tag": TagExecutor()}
+
+
+def executor_for(action: PlannedAction) -> Executor:
+    if action.action in _BY_KIND:
+        return _BY_KIND[action.action]
+    kind = action.resource.kind
+    if action.action in ("archive", "unarchive", "delete"):
+        if kind == "ica.data":
+            return _ICA_DATA
+        if kind in ("bssh.dataset", "bssh.run"):
+            return _BSSH_DELETE if action.action == "delete" else _BULK
+    raise ConfigError(f"no executor for {action.action} on {kind}")

@@ -1,0 +1,641 @@
+"""The planner: policies + the platforms' current state → a reviewed, deterministic Plan.
+
+For each enabled policy it gathers the resources the policy considers (its project, or the
+relation ``from.via`` of the analyses ``from.analyses`` selects), keeps those its filters
+select (three-valued: only *true* selects), checks ``max_resources``, and emits one action per
+selected resource and action spec, each with a reason, a fingerprint of the fields the
+decision used and its dependencies. Then policies are reconciled (delete beats archive beats
+nothing; the same action is planned once; ``won_over`` names the losers), the BaseSpace trash
+purge is attached after the BaseSpace deletes, and the plan is sorted.
+
+Fail closed: a read that fails while a policy with destructive actions is evaluated makes that
+policy plan nothing; other policies skip just the resource whose read failed. Either way the
+plan carries the error (exit 1). Nothing outside the file's scope and nothing protected is
+planned.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from orch.engine.context import PlanContext, run_folder
+from orch.engine.limits import LimitExceeded, Protect, check_max_resources, resource_tags
+from orch.engine.plan import (Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint,
+                              is_destructive, resource_fingerprint)
+from orch.errors import NotFound, OrchError
+from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource
+from orch.matchers.age import AgeMatcher
+from orch.matchers.analysis import ManagedByMatcher
+from orch.policy.model import Policy, PolicyFile, PolicySet
+from orch.policy.render import TemplateError, render_for_resource
+from orch.registry import Matcher
+from orch.timeutil import format_ts
+
+DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
+ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
+LIFECYCLE = frozenset({"archive", "unarchive", "delete"})
+IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
+BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived", "ArchiveStatus"},
+               "bssh.run": {"IsArchived", "ArchiveStatus", "Status"},
+               "ica.analysis": {"status"}}
+TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
+TRASH_REF = ResourceRef(kind="bssh.trash", id="trash", name="BaseSpace trash")
+
+
+# ---------------------------------------------------------------- evaluation helpers
+def _expensive(m: Matcher) -> bool:
+    """Matchers that need a platform read beyond the resource itself (evaluated last)."""
+    walk = getattr(m, "walk", None)
+    items = list(walk()) if walk else [m]
+    return any(isinstance(x, ManagedByMatcher) for x in items)
+
+
+def evaluate(filters: Iterable[Matcher], resource: Resource, ctx: PlanContext) -> bool:
+    """All filters true (cheap ones first; a false one stops the evaluation)."""
+    ordered = sorted(filters, key=_expensive)
+    unknown = False
+    for m in ordered:
+        ev = getattr(m, "evaluate", None)
+        r = ev(resource, ctx) if ev else m.matches(resource, ctx)
+        if r is False:
+            return False
+        unknown = unknown or r is None
+    return not unknown
+
+
+def split_cheap(filters: Iterable[Matcher]) -> tuple[list[Matcher], list[Matcher]]:
+    filters = list(filters)
+    return [m for m in filters if not _expensive(m)], [m for m in filters if _expensive(m)]
+
+
+def describe(filters: Iterable[Matcher]) -> str:
+    return ", ".join(m.describe() for m in filters)
+
+
+def _fields(filters: Iterable[Matcher]) -> set[str]:
+    out: set[str] = set()
+    for m in filters:
+        out |= set(m.fields())
+    return out
+
+
+def _age_note(filters: Iterable[Matcher], resource: Resource, now: datetime) -> str:
+    """``startDate 2026-07-01T09:00:00Z, 147.1 days before now`` for the age fields used."""
+    seen: set[str] = set()
+    notes = []
+    for m in filters:
+        for sub in (m.walk() if hasattr(m, "walk") else [m]):
+            if isinstance(sub, AgeMatcher) and sub.params.field not in seen:
+                seen.add(sub.params.field)
+                age = sub.age(resource, now)
+                if age is not None:
+                    ts = format_ts(now - age)
+                    notes.append(f"{sub.params.field} {ts}, {age.total_seconds() / 86400:.1f} days before now")
+    return "; ".join(notes)
+
+
+def policy_is_destructive(policy: Policy) -> bool:
+    for spec in policy.actions:
+        if spec.name in ("delete", "purge_trash"):
+            return True
+        if spec.name == "unarchive" and getattr(spec.params, "then", None) == "delete":
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- candidates
+@dataclass
+class Candidate:
+    resource: Resource
+    analysis: IcaAnalysis | None = None  # the analysis it was reached from
+    via: str = ""  # how: "output folder", "dataset of BaseSpace project X named by bsshoutput.json", ...
+
+
+@dataclass
+class PolicyPlan:
+    """What one policy contributed."""
+
+    policy: Policy
+    actions: list[PlannedAction] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    transit: list[str] = field(default_factory=list)  # resources left alone: archive work in flight
+    population: int = 0
+    selected: int = 0
+
+
+class PolicyFailed(Exception):
+    """The policy fails closed (message: one sentence)."""
+
+
+@dataclass
+class PlanOutcome:
+    plan: Plan
+    notes: list[str]
+    per_policy: dict[str, PolicyPlan]
+
+
+# ---------------------------------------------------------------- the planner
+class Planner:
+    def __init__(self, policies: PolicySet, ctx: PlanContext, protect: Protect | None = None):
+        self.policies = policies
+        self.ctx = ctx
+        self.protect = protect or Protect()
+        self.order = {p.name: i for i, p in enumerate(policies.policies)}
+        self._notes: list[str] = []
+
+    # -- entry point
+    def run(self) -> PlanOutcome:
+        results: dict[str, PolicyPlan] = {}
+        for pf in self.policies.files:
+            for policy in pf.policies:
+                if not policy.enabled or policy.resource == "bssh.trash":
+                    continue
+                results[policy.name] = self._plan_policy(pf, policy)
+        actions = [a for r in results.values() for a in r.actions]
+        actions = self._reconcile(actions)
+        for pf in self.policies.files:
+            for policy in pf.policies:
+                if policy.enabled and policy.resource == "bssh.trash":
+                    pp = PolicyPlan(policy)
+                    trash = self._trash(policy, actions)
+                    if trash is not None:
+                        pp.actions.append(trash)
+                    results[policy.name] = pp
+        actions = self._reconcile(actions + [a for r in results.values() if r.policy.resource == "bssh.trash"
+                                             for a in r.actions])
+        errors = [PlanIssue(name, msg) for name, r in results.items() for msg in r.errors]
+        notes = [f"{name}: {n}" for name, r in results.items() for n in r.notes] + self._notes
+        for name, r in results.items():
+            if r.transit:
+                shown = ", ".join(sorted(set(r.transit))[:3]) + (", ..." if len(set(r.transit)) > 3 else "")
+                notes.append(f"{name}: {len(set(r.transit))} in transit, left alone this run: {shown}")
+        plan = Plan.create(now=self.ctx.now, actions=actions,
+                           policy_files=[PolicyFileRef(f.path, f.sha256) for f in self.policies.files],
+                           vars=self.policies.vars, errors=errors)
+        return PlanOutcome(plan, notes, results)
+
+    # -- one policy
+    def _plan_policy(self, pf: PolicyFile, policy: Policy) -> PolicyPlan:
+        pp = PolicyPlan(policy)
+        destructive = policy_is_destructive(policy)
+        try:
+            self._gather(pf, policy, pp, destructive)
+        except (OrchError, PolicyFailed, LimitExceeded) as exc:
+            pp.actions = []
+            msg = str(exc)
+            if destructive and isinstance(exc, OrchError):
+                msg += "; failing closed: nothing is planned from this policy"
+            pp.errors.append(msg)
+            return pp
+        if pp.errors and destructive:
+            pp.actions = []
+            pp.errors.append("failing closed: a read this policy's destructive decisions depend on failed, "
+                             "so nothing is planned from it")
+        return pp
+
+    def _fail(self, pp: PolicyPlan, destructive: bool, exc: Exception, what: str) -> None:
+        """A read for one resource failed: a destructive policy stops; others skip the resource."""
+        if destructive:
+            raise PolicyFailed(f"{what}: {exc}; failing closed: nothing is planned from this policy")
+        pp.errors.append(f"{what}: {exc} (skipped)")
+
+    def _gather(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, destructive: bool) -> None:
+        ctx = self.ctx
+        candidates = self._candidates(pf, policy, pp, destructive)
+        pp.population = len(candidates)
+        cheap, costly = split_cheap(policy.filters)
+        survivors = [c for c in candidates if evaluate(cheap, c.resource, ctx)] if cheap else list(candidates)
+        if costly:
+            ctx.prefetch_output_folders(c.resource for c in survivors if isinstance(c.resource, IcaAnalysis))
+        selected: list[Candidate] = []
+        for c in survivors:
+            try:
+                if evaluate(costly, c.resource, ctx):
+                    selected.append(c)
+            except OrchError as exc:
+                self._fail(pp, destructive, exc, f"cannot evaluate {c.resource.kind} {_label(c.resource)}")
+        pp.selected = len(selected)
+        check_max_resources(policy, pp.selected, pp.population)
+        if policy.resource == "ica.analysis":
+            self._emit_analysis_actions(pf, policy, pp, destructive, selected)
+        else:
+            for c in selected:
+                for spec in policy.actions:
+                    a = self._data_action(pf, policy, pp, spec, c, policy.filters)
+                    if a is not None:
+                        pp.actions.append(a)
+
+    def _analyses(self, project_name: str) -> list[IcaAnalysis]:
+        project = self.ctx.project(project_name)
+        return self.ctx.analyses(project.id)
+
+    def _candidates(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, destructive: bool) -> list[Candidate]:
+        ctx = self.ctx
+        kind = policy.resource
+        if policy.source is None:
+            if kind == "ica.analysis":
+                return [Candidate(a) for a in self._analyses(policy.project)]
+            if kind == "ica.data":
+                project = ctx.project(policy.project)
+                return [Candidate(d) for d in sorted(ctx.ica.list_data(project.id), key=lambda d: d.path)]
+            if kind == "bssh.dataset":
+                by_name = ctx.bssh_projects()
+                ids = sorted({p.id for n in pf.scope.bssh_projects for p in by_name.get(n, [])})
+                ctx.prefetch_datasets(ids)
+                return [Candidate(d, via=f"dataset of BaseSpace project {d.project_id}")
+                        for pid in ids for d in ctx.datasets(pid)]
+            if kind == "bssh.run":
+                return [Candidate(r, via="run of the BaseSpace account") for r in ctx.runs()]
+            raise PolicyFailed(f"resource {kind} is not supported without from")
+        # from: analyses → relation
+        src = policy.source
+        analyses = self._analyses(src.analyses.project)
+        cheap, costly = split_cheap(src.analyses.filters)
+        chosen = [a for a in analyses if evaluate(cheap, a, ctx)]
+        needs_folder = bool(costly) or src.via in ("outputs", "output_folder", "bsshoutput_projects")
+        if needs_folder:
+            ctx.prefetch_output_folders(chosen)
+        picked: list[IcaAnalysis] = []
+        for a in chosen:
+            try:
+                if evaluate(costly, a, ctx):
+                    picked.append(a)
+            except OrchError as exc:
+                self._fail(pp, destructive, exc, f"cannot evaluate analysis {a.reference or a.id}")
+        why = describe(src.analyses.filters)
+        out: list[Candidate] = []
+        seen: set[tuple[str, str]] = set()
+
+        def add(res: Resource, a: IcaAnalysis, via: str) -> None:
+            key = (res.kind, res.id)
+            if key not in seen:
+                seen.add(key)
+                out.append(Candidate(res, a, via))
+
+        if src.via == "outputs":
+            listed = ctx.map(ctx.output_files, picked)
+            for a, files in zip(picked, listed):
+                if isinstance(files, OrchError):
+                    self._fail(pp, destructive, files, f"cannot list the outputs of analysis {_alabel(a)}")
+                    continue
+                for f in files:
+                    add(f, a, f"output file of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+        elif src.via == "output_folder":
+            for a in picked:
+                try:
+                    folder = ctx.output_folder(a)
+                except OrchError as exc:
+                    self._fail(pp, destructive, exc, f"cannot read the output folder of analysis {_alabel(a)}")
+                    continue
+                if folder is not None:
+                    add(folder, a, f"output folder of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+        elif src.via == "bsshoutput_projects":
+            in_scope = self._bssh_scope(pf)
+            plan_for: list[tuple[IcaAnalysis, str, str]] = []
+            for a in picked:
+                try:
+                    names = ctx.bsshoutput_project_names(a)
+                    by_name = ctx.bssh_projects() if names else {}
+                except OrchError as exc:
+                    self._fail(pp, destructive, exc, f"cannot read bsshoutput.json of analysis {_alabel(a)}")
+                    continue
+                for name in names:
+                    if not in_scope(name):
+                        pp.notes.append(f"BaseSpace project {name!r} (named by analysis {_alabel(a)}) is outside "
+                                        f"the scope; not considered")
+                        continue
+                    projects = by_name.get(name, [])
+                    if not projects:
+                        pp.notes.append(f"BaseSpace project {name!r} named by bsshoutput.json of analysis "
+                                        f"{_alabel(a)} does not exist")
+                    for p in sorted(projects, key=lambda p: p.id):
+                        plan_for.append((a, name, p.id))
+            ctx.prefetch_datasets(pid for _a, _n, pid in plan_for)
+            for a, name, pid in plan_for:
+                try:
+                    datasets = ctx.datasets(pid)
+                except OrchError as exc:
+                    self._fail(pp, destructive, exc, f"cannot list the datasets of BaseSpace project {name}")
+                    continue
+                for d in datasets:
+                    add(d, a, f"dataset of BaseSpace project {name}, named by bsshoutput.json of analysis "
+                              f"{_alabel(a)}" + (f" ({why})" if why else ""))
+        elif src.via == "run":
+            by_name = ctx.runs_by_name() if picked else {}
+            for a in picked:
+                folder = run_folder(a.user_reference)
+                for r in by_name.get(folder, []) if folder else []:
+                    add(r, a, f"run {folder} of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+        else:
+            raise PolicyFailed(f"unknown relation via: {src.via}")
+        return out
+
+    def _bssh_scope(self, pf: PolicyFile):
+        explicit = set(pf.scope.bssh_projects)
+        from_output = pf.scope.bssh_from_bsshoutput
+        return lambda name: from_output or name in explicit
+
+    # -- actions on analyses (hand-off)
+    def _emit_analysis_actions(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, destructive: bool,
+                               selected: list[Candidate]) -> None:
+        ctx = self.ctx
+        analyses = [c.resource for c in selected]
+        files_of: dict[str, list[IcaData]] = {}
+        fe = policy.for_each
+        if fe is not None:
+            ctx.prefetch_output_folders(analyses)
+            listed = ctx.map(ctx.output_files, analyses)
+            for a, files in zip(analyses, listed):
+                if isinstance(files, OrchError):
+                    self._fail(pp, destructive, files, f"cannot list the outputs of analysis {_alabel(a)}")
+                    continue
+                if not fe.recursive:
+                    folder = ctx.output_folder(a)
+                    files = [f for f in files if folder and f.path.rsplit("/", 1)[0] + "/" == folder.path]
+                chosen = []
+                for f in files:
+                    try:
+                        if evaluate(fe.filters, f, ctx):
+                            chosen.append(f)
+                    except OrchError as exc:
+                        self._fail(pp, destructive, exc, f"cannot evaluate file {f.path}")
+                files_of[a.id] = sorted(chosen, key=lambda f: f.path)
+        for a in analyses:
+            if fe is not None and a.id not in files_of:
+                continue  # its outputs could not be read (reported)
+            files = files_of.get(a.id, [])
+            mine: list[PlannedAction] = []
+            cand = Candidate(a, a, f"analysis {_alabel(a)}")
+            links: list[PlannedAction] = []
+            for spec in policy.actions:
+                if spec.name in DATA_ACTIONS and fe is not None and not (spec.name == "tag" and not files):
+                    for f in files:
+                        act = self._data_action(pf, policy, pp, spec,
+                                                Candidate(f, a, f"output file of analysis {_alabel(a)}"),
+                                                fe.filters)
+                        if act is not None:
+                            mine.append(act)
+                            if act.action == "link":
+                                links.append(act)
+                elif spec.name == "tag":
+                    act = self._data_action(pf, policy, pp, spec, cand, policy.filters)
+                    if act is not None:
+                        mine.append(act)
+            for spec in policy.actions:
+                if spec.name == "manifest":
+                    if fe is None or not files:
+                        continue
+                    act = self._manifest(pf, policy, pp, spec, a, files, [x.id for x in links])
+                    if act is not None:
+                        mine.append(act)
+            for spec in policy.actions:
+                if spec.name == "mark_managed" and not ctx.is_managed(a):
+                    act = self._make(pf, policy, "mark_managed", a, {}, policy.filters,
+                                           f"record analysis {_alabel(a)} as handed off"
+                                           + (f" ({len(files)} file{'s' if len(files) != 1 else ''} selected)"
+                                              if fe is not None else "")
+                                           + f"; {describe(policy.filters)}",
+                                           depends_on=[x.id for x in mine])
+                    if act is not None:
+                        mine.append(act)
+            pp.actions.extend(mine)
+
+    def _manifest(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, spec, analysis: IcaAnalysis,
+                  files: list[IcaData], link_ids: list[str]) -> PlannedAction | None:
+        ctx = self.ctx
+        params = spec.params
+        try:
+            name = render_for_resource(params.name, pf.vars, analysis=analysis, resource=analysis)
+        except TemplateError as exc:
+            pp.errors.append(f"manifest name for analysis {_alabel(analysis)}: {exc} (skipped)")
+            return None
+        if not name or "/" in name:
+            pp.errors.append(f"manifest name {name!r} for analysis {_alabel(analysis)} is not a file name (skipped)")
+            return None
+        if not self._ica_in_scope(pf, params.to):
+            pp.notes.append(f"manifest destination {params.to!r} is outside the scope; not planned")
+            return None
+        dest = ctx.project(params.to)
+        path = params.folder + name
+        try:
+            existing = ctx.folder_files(dest.id, params.folder)
+        except NotFound:
+            existing = {}
+        found = existing.get(path)
+        if found is not None and found.status != "PARTIAL":
+            return None  # a manifest is already there
+        entries = [{"file_name": f.name, "file_path": f.path, "data_id": f.id} for f in files]
+        p = {"to_project": params.to, "to_project_id": dest.id, "path": path, "folder": params.folder,
+             "name": name, "rows": len(entries), "columns": list(params.columns), "entries": entries}
+        reason = (f"write the download manifest of analysis {_alabel(analysis)} ({len(entries)} "
+                  f"file{'s' if len(entries) != 1 else ''}) into {params.to}"
+                  + ("; a partial upload is there and is completed" if found is not None else "; none exists yet"))
+        return self._make(pf, policy, "manifest", analysis, p, policy.filters, reason, depends_on=link_ids)
+
+    # -- actions on data
+    def _data_action(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, spec, c: Candidate,
+                     filters: list[Matcher]) -> PlannedAction | None:
+        r = c.resource
+        name = spec.name
+        conds = describe(filters)
+        age = _age_note(filters, r, self.ctx.now)
+        subject = f"{c.via or _label(r)}"
+        tail = (f"; {conds}" if conds else "") + (f" ({age})" if age else "")
+        if name == "link":
+            to = spec.params.to
+            if not self._ica_in_scope(pf, to):
+                pp.notes.append(f"link destination {to!r} is outside the scope; not planned")
+                return None
+            dest = self.ctx.project(to)
+            if r.project_id == dest.id:
+                return None
+            present = self._linked(dest.id, r, c, policy, pp)
+            if present:
+                return None
+            return self._make(pf, policy, "link", r, {"to_project": to, "to_project_id": dest.id}, filters,
+                              f"link {subject} into {to}: not linked there yet{tail}")
+        if name == "tag":
+            tags = []
+            for t in spec.params.user_tags:
+                try:
+                    tags.append(render_for_resource(t, pf.vars, analysis=c.analysis, resource=r))
+                except TemplateError as exc:
+                    pp.errors.append(f"tag for {_label(r)}: {exc} (skipped)")
+                    return None
+            have = set(resource_tags(getattr(r, "raw", None)))
+            missing = sorted(set(tags) - have)
+            if not missing:
+                return None
+            return self._make(pf, policy, "tag", r, {"user_tags": missing}, filters,
+                              f"tag {subject} with {', '.join(missing)}{tail}")
+        if name not in LIFECYCLE:
+            pp.errors.append(f"action {name} cannot act on {r.kind} (skipped)")
+            return None
+        archived, transit, status = _storage_state(r)
+        if transit:
+            pp.transit.append(f"{_label(r)} ({status})")
+            return None
+        if isinstance(r, BsshRun) and r.status not in TERMINAL_RUN:
+            pp.notes.append(f"run {r.name} is {r.status}; only Complete, Stopped or Failed runs are archived or "
+                            f"deleted")
+            return None
+        if name == "archive":
+            if archived:
+                return None
+            return self._make(pf, policy, "archive", r, {}, filters, f"archive {subject}{tail}")
+        if name == "unarchive":
+            if not archived:
+                return None
+            then = getattr(spec.params, "then", None)
+            params = {"then": then} if then else {}
+            return self._make(pf, policy, "unarchive", r, params, filters, f"unarchive {subject}{tail}")
+        # delete
+        if archived:
+            return self._make(pf, policy, "unarchive", r, {"then": "delete"}, filters,
+                              f"delete {subject}{tail}; it is archived, so it is unarchived now and deleted by a "
+                              f"later run once available")
+        return self._make(pf, policy, "delete", r, {}, filters, f"delete {subject}{tail}")
+
+    def _linked(self, dest_id: str, f: Resource, c: Candidate, policy: Policy, pp: PolicyPlan) -> bool:
+        """Is the file already present in the destination project (one batch read per analysis)?"""
+        siblings = [f.id]
+        if c.analysis is not None and policy.for_each is not None:
+            try:
+                siblings = [x.id for x in self.ctx.output_files(c.analysis)]
+            except OrchError:
+                siblings = [f.id]
+        found = self.ctx.data_by_ids(dest_id, siblings)
+        return f.id in found
+
+    def _ica_in_scope(self, pf: PolicyFile, project_name: str) -> bool:
+        return project_name in pf.scope.ica_projects
+
+    def _make(self, pf: PolicyFile, policy: Policy, action: str, r: Resource, params: dict[str, Any],
+              filters: list[Matcher], reason: str, depends_on: Iterable[str] = ()) -> PlannedAction | None:
+        fields = sorted(_fields(filters) | BASE_FIELDS.get(r.kind, set()))
+        ref = ResourceRef.from_dict(r.ref())
+        if self.protect:
+            why = self.protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None)))
+            if why:
+                self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
+                return None
+        return PlannedAction.create(policy=policy.name, group=policy.group or pf.group, action=action, resource=ref,
+                                    params=params, reason=reason, fingerprint=resource_fingerprint(r, fields),
+                                    depends_on=depends_on, fingerprint_fields=fields)
+
+    # -- the trash
+    def _trash(self, policy: Policy, actions: list[PlannedAction]) -> PlannedAction | None:
+        deletes = [a for a in actions if a.action == "delete" and a.resource.kind in ("bssh.dataset", "bssh.run")]
+        if not deletes:
+            return None
+        return PlannedAction.create(
+            policy=policy.name, group=policy.group or (policy.file.group if policy.file else ""),
+            action="purge_trash", resource=TRASH_REF, params={},
+            reason=f"empty the whole BaseSpace trash after this plan's {len(deletes)} BaseSpace "
+                   f"delete{'s' if len(deletes) != 1 else ''}",
+            fingerprint=fingerprint({}), depends_on=[a.id for a in deletes])
+
+    # -- reconciliation across policies
+    def _rank(self, a: PlannedAction) -> int:
+        if is_destructive(a):
+            return 3
+        return {"archive": 2, "unarchive": 1}.get(a.action, 0)
+
+    def _reconcile(self, actions: list[PlannedAction]) -> list[PlannedAction]:
+        """Delete beats archive beats nothing; the same action is planned once; protected and
+        out-of-scope resources never get an action. Dependencies on merged actions follow the winner."""
+        keep: list[PlannedAction] = []
+        replaced: dict[str, str] = {}
+        groups: dict[tuple, list[PlannedAction]] = {}
+        for a in actions:
+            if a.action in LIFECYCLE:
+                key: tuple = ("lifecycle", a.resource.kind, a.resource.id)
+            else:
+                key = ("same", a.action, a.resource.kind, a.resource.id, _canon(a.params))
+            groups.setdefault(key, []).append(a)
+        for key, items in groups.items():
+            items.sort(key=lambda a: (-self._rank(a), self.order.get(a.policy, 1 << 30), a.id))
+            winner = items[0]
+            losers = [x for x in items[1:]]
+            if losers:
+                winner.won_over = sorted({*winner.won_over, *(x.policy for x in losers if x.policy != winner.policy)})
+                for x in losers:
+                    replaced[x.id] = winner.id
+            keep.append(winner)
+        for a in keep:
+            deps = {replaced.get(d, d) for d in a.depends_on}
+            deps.discard(a.id)
+            a.depends_on = sorted(deps)
+        kept_ids = {a.id for a in keep}
+        out = list(keep)
+        dropped: set[str] = set()
+        # an action whose dependency was dropped is dropped too (it would never run)
+        changed = True
+        while changed:
+            changed = False
+            for a in list(out):
+                if any(d in dropped or d not in kept_ids for d in a.depends_on):
+                    self._notes.append(f"{a.policy}: {a.action} of {a.resource.kind} {a.resource.label()} not "
+                                       f"planned: an action it depends on is not planned")
+                    out.remove(a)
+                    dropped.add(a.id)
+                    changed = True
+        return out
+
+
+def _storage_state(r: Resource) -> tuple[bool, bool, str]:
+    """(archived, in transit, status text) of data, a dataset or a run."""
+    if isinstance(r, IcaData):
+        return r.status == "ARCHIVED", r.status in IN_TRANSIT, r.status
+    if isinstance(r, (BsshDataset, BsshRun)):
+        pending = bssh_pending(r)
+        if pending:
+            return r.is_archived, True, pending
+        return r.is_archived, False, "archived" if r.is_archived else "available"
+    return False, False, ""
+
+
+def bssh_pending(r: Resource) -> str | None:
+    """BaseSpace archive work in flight (``ArchiveStatus`` Archiving/Restoring), else None."""
+    value = (getattr(r, "raw", None) or {}).get("ArchiveStatus")
+    return str(value) if value in ("Archiving", "Restoring") else None
+
+
+def _alabel(a: IcaAnalysis) -> str:
+    """A short name for an analysis in reasons: its user reference (the run folder), else its reference."""
+    return a.user_reference or a.reference or a.id
+
+
+def _label(r: Resource) -> str:
+    for attr in ("path", "reference", "name", "id"):
+        v = getattr(r, attr, None)
+        if v:
+            return str(v)
+    return "?"
+
+
+def _canon(params: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def render_manifest(params: dict[str, Any]) -> bytes:
+    """The manifest CSV bytes (csv module: quoting of odd names), rows sorted by file_path."""
+    columns = list(params.get("columns") or ["file_name", "file_path", "data_id", "project_id"])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for e in sorted(params.get("entries") or [], key=lambda e: e["file_path"]):
+        row = {**e, "project_id": params.get("to_project_id", "")}
+        writer.writerow([row.get(c, "") for c in columns])
+    return buf.getvalue().encode("utf-8")
+
+
+def build_plan(policies: PolicySet, ctx: PlanContext, protect: Protect | None = None) -> PlanOutcome:
+    return Planner(policies, ctx, protect).run()

@@ -1,0 +1,139 @@
+"""Applier and executors on in-memory fakes: order, isolation of failures, staleness, safety, ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from engine_fakes import NOW, api_error, data
+from orch.engine.applier import Applier
+from orch.engine.executors import ApplyContext
+from orch.engine.ledger import Ledger
+from orch.engine.limits import Protect
+from orch.engine.plan import Outcome, Plan
+from orch.policy.loader import load_policies
+from test_planner import DST, MGI, SRC, by, mgi_world, plan_for
+
+
+def allows() -> dict[str, bool]:
+    return {p.name: p.allow_destructive for p in load_policies([MGI]).policies}
+
+
+def run(plan: Plan, ica, bssh, ledger=None, protect=None, allow=None):
+    ledger = ledger or Ledger(":memory:")
+    ctx = ApplyContext(ica, bssh, ledger, NOW)
+    seen: list[str] = []
+    report = Applier(ctx, protect=protect, allows=allows() if allow is None else allow,
+                     on_result=lambda r: seen.append(r.action.id)).apply(plan)
+    return report, ledger, seen
+
+
+def outcomes(report) -> dict[tuple[str, str], str]:
+    return {(r.action.action, r.action.resource.id): r.outcome.value for r in report.results}
+
+
+def test_apply_everything_then_only_the_second_phase_of_deletes_remains():
+    ica, bssh = mgi_world()
+    ledger = Ledger(":memory:")
+    plan = plan_for(ica, bssh, ledger=ledger).plan
+    report, _, seen = run(plan, ica, bssh, ledger)
+    assert report.exit_code == 0, report.to_dict()
+    assert seen == [a.id for a in plan.actions] or set(seen) == {a.id for a in plan.actions}
+    assert ledger.is_managed("a1")
+    # links landed in the destination, the manifest holds the rows, BaseSpace got one bulk restore
+    assert (DST, "fil.a1.0") in ica.items and (DST, "fil.a1.1") in ica.items
+    [manifest_bytes] = ica.uploads.values()
+    rows = list(csv.reader(io.StringIO(manifest_bytes.decode())))
+    assert rows[0] == ["file_name", "file_path", "data_id", "project_id"] and len(rows) == 3
+    assert ica.calls["link"] == 1 and bssh.calls["restore"] == 1
+    again = plan_for(ica, bssh, ledger=ledger).plan
+    # only the second phase of the two-phase delete remains (this fake restores at once; ICA's
+    # UNARCHIVING folder is in transit and left alone)
+    assert [(a.action, a.resource.id) for a in again.actions] == [("delete", "ds.oldarch")]
+    assert again.errors == []
+    # the audit log has one row per action
+    assert len(ledger.history(100)) == len(plan.actions)
+
+
+def test_one_failure_leaves_the_others_done_and_its_dependants_not_run():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    [manifest] = by(plan, "manifest")
+    ica.fail["create_file"] = api_error("POST createFile", 500)
+    report, ledger, _ = run(plan, ica, bssh)
+    got = outcomes(report)
+    assert got[("manifest", "a1")] == "failed"
+    assert got[("mark_managed", "a1")] == "not-run"  # its dependency failed
+    assert not ledger.is_managed("a1")  # never recorded: the hand-off is retried next run
+    assert got[("link", "fil.a1.0")] == "done"
+    assert got[("delete", "fol.a2")] == "done"
+    assert report.exit_code == 1
+    assert sum(1 for r in report.results if r.outcome == Outcome.DONE) == len(plan.actions) - 2
+
+
+def test_stale_resource_is_refused():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    ica._set_status(SRC, "fol.a3", "ARCHIVED")  # someone archived it meanwhile... then unarchived it partly
+    ica._set_status(SRC, "fol.a2", "ARCHIVED")
+    bssh.add_dataset("200", "ds.old", "M-1_L001", "2026-01-01T00:00:00Z")  # DateCreated changed
+    report, _, _ = run(plan, ica, bssh)
+    got = outcomes(report)
+    assert got[("archive", "fol.a3")] == "skipped"  # already archived = already done
+    assert got[("delete", "fol.a2")] == "refused-stale"  # AVAILABLE when planned, ARCHIVED now
+    assert got[("delete", "ds.old")] == "refused-stale"
+    assert ica.calls["delete"] == 0 and bssh.calls["delete_dataset"] == 0
+    assert report.exit_code == 1
+
+
+def test_destructive_actions_need_an_allowing_policy():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    allow = {name: False for name in allows()}
+    report, _, _ = run(plan, ica, bssh, allow=allow)
+    for r in report.results:
+        if r.action.destructive:
+            assert r.outcome == Outcome.REFUSED and "allow_destructive" in r.message
+    assert ica.calls["delete"] == 0 and ica.calls["unarchive"] == 0 and bssh.calls["delete_dataset"] == 0
+    assert outcomes(report)[("archive", "fol.a3")] == "done"
+
+
+def test_protect_list_refuses_at_apply_time():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    report, _, _ = run(plan, ica, bssh, protect=Protect(ids=["fol.a2"]))
+    assert outcomes(report)[("delete", "fol.a2")] == "refused"
+    assert ica.calls["delete"] == 0
+
+
+def test_reapplying_the_same_plan_does_nothing_twice():
+    ica, bssh = mgi_world()
+    ledger = Ledger(":memory:")
+    plan = plan_for(ica, bssh, ledger=ledger).plan
+    run(plan, ica, bssh, ledger)
+    calls = (ica.calls["link"], ica.calls["create_file"], ica.calls["delete"], bssh.calls["delete_dataset"])
+    report, _, _ = run(plan, ica, bssh, ledger)
+    assert all(r.outcome in (Outcome.SKIPPED,) for r in report.results), report.to_dict()
+    assert (ica.calls["link"], ica.calls["create_file"], ica.calls["delete"], bssh.calls["delete_dataset"]) == calls
+
+
+def test_existing_manifest_at_apply_time_is_skipped_not_overwritten():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    [manifest] = by(plan, "manifest")
+    ica.add(data(DST, manifest.params["path"], "fil.someone-elses"))
+    report, ledger, _ = run(plan, ica, bssh)
+    assert outcomes(report)[("manifest", "a1")] == "skipped"
+    assert "fil.someone-elses" not in ica.uploads
+    assert outcomes(report)[("mark_managed", "a1")] == "done" and ledger.is_managed("a1")
+
+
+def test_link_batch_failure_fails_only_links():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    ica.fail["link"] = api_error("POST dataLinkingBatch", 503)
+    report, _, _ = run(plan, ica, bssh)
+    got = outcomes(report)
+    assert got[("link", "fil.a1.0")] == "failed" and got[("link", "fil.a1.1")] == "failed"
+    assert got[("manifest", "a1")] == "not-run" and got[("mark_managed", "a1")] == "not-run"
+    assert got[("archive", "fol.a3")] == "done"

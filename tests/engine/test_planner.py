@@ -1,0 +1,320 @@
+"""Planner unit tests on in-memory fakes of the platforms (end to end: tests/e2e/)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from engine_fakes import NOW, FakeBssh, FakeIca, analysis, api_error, data
+from orch.engine.context import PlanContext, run_folder
+from orch.engine.ledger import Ledger
+from orch.engine.limits import Protect
+from orch.engine.planner import build_plan, render_manifest
+from orch.inventory import BsshProject
+from orch.policy.loader import load_policies
+
+MGI = str(Path(__file__).resolve().parents[2] / "policies" / "mgi.yaml")
+SRC, DST = "p-src", "p-dst"
+
+
+def days_ago(n: float) -> str:
+    return (NOW - timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def mgi_world() -> tuple[FakeIca, FakeBssh]:
+    ica, bssh = FakeIca(), FakeBssh()
+    ica.add_project("ken_debug", SRC)
+    ica.add_project("Ken_demos", DST)
+
+    def add_analysis(aid, user_ref, age, status="SUCCEEDED", folder_status="AVAILABLE", files=(), bss=None,
+                     pipeline="BclConvert_v4_1_23"):
+        a = analysis(SRC, aid, user_ref, status=status, start=days_ago(age), pipeline=pipeline)
+        ica.analyses[SRC].append(a)
+        root = f"/ilmn-analyses/{user_ref}/output/"
+        ica.add(data(SRC, root, f"fol.{aid}", status=folder_status))
+        ica.outputs[aid] = f"fol.{aid}"
+        for i, name in enumerate(files):
+            ica.add(data(SRC, root + "Samples/" + name, f"fil.{aid}.{i}"))
+        if bss is not None:
+            ica.add(data(SRC, root + "Reports/bsshoutput.json", f"fil.{aid}.bssh"),
+                    json.dumps({"Projects": {"OutputProject": {"Name": bss}}}).encode())
+        return a
+
+    add_analysis("a1", "20261120_LH00619_0021_B22CCFJLT4", 5, bss="BS_NEW",
+                 files=["M-1_S1_L001_R1_001.fastq.gz", "M_2_S2_L001_R1_001.fastq.gz", "m-3_S3_L001_R1_001.fastq.gz",
+                        "Phix_S4_L001_R1_001.fastq.gz", "Undetermined_S0_L001_R1_001.fastq.gz",
+                        "M-4_S5_L001_R1_001.fastq"])
+    add_analysis("a2", "RUN_FAILED_OLD", 100, status="FAILED")
+    add_analysis("a3", "RUN_ARCHIVE", 70)
+    add_analysis("a4", "RUN_ARCHIVED_OLD", 120, folder_status="ARCHIVED")
+    add_analysis("a5", "RUN_IN_TRANSIT", 100, folder_status="ARCHIVING")
+    add_analysis("a6", "20260817_LH00619_0005_B22XYZ12K3", 100, bss="BS_OLD")
+    add_analysis("a7", "RUNNING", 1, status="INPROGRESS")
+    add_analysis("a8", "M-300_germline", 5, pipeline="DRAGEN_Germline", files=["M-300_S1_L001_R1_001.fastq.gz"])
+    bssh.projects = [BsshProject(id="100", name="BS_NEW"), BsshProject(id="200", name="BS_OLD"),
+                     BsshProject(id="300", name="BS_OTHER")]
+    bssh.add_dataset("200", "ds.old", "M-1_L001", days_ago(95))
+    bssh.add_dataset("200", "ds.oldarch", "M-2_L001", days_ago(95), archived=True)
+    bssh.add_dataset("200", "ds.young", "M-3_L001", days_ago(80))
+    bssh.add_dataset("300", "ds.other", "X_L001", days_ago(300))
+    bssh.add_run("r6", "20260817_LH00619_0005_B22XYZ12K3", days_ago(100))
+    bssh.add_run("r-foreign", "20250101_LH00001_0001_AXXXXXXXXX", days_ago(300))
+    return ica, bssh
+
+
+def plan_for(ica, bssh, ledger=None, vars=None, paths=(MGI,), protect=None, now=NOW):
+    policies = load_policies(list(paths), vars or {})
+    ctx = PlanContext(ica, bssh, ledger or Ledger(":memory:"), now)
+    return build_plan(policies, ctx, protect)
+
+
+def by(plan, action=None, policy=None):
+    return [a for a in plan.actions if (action is None or a.action == action) and (policy is None or a.policy == policy)]
+
+
+def test_run_folder_from_user_reference():
+    assert run_folder("20260801_LH00619_0013_B22CCFJLT4") == "20260801_LH00619_0013_B22CCFJLT4"
+    assert run_folder("261114_A01536_0088_AHXXKJDSX7_rerun") == "261114_A01536_0088_AHXXKJDSX7"
+    assert run_folder("RUN_A") is None
+
+
+def test_handoff_links_manifest_and_mark_managed_with_dependencies():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    links = by(plan, "link")
+    assert sorted(a.resource.name for a in links) == ["M-1_S1_L001_R1_001.fastq.gz", "M_2_S2_L001_R1_001.fastq.gz"]
+    assert all(a.params == {"to_project": "Ken_demos", "to_project_id": DST} for a in links)
+    [manifest] = by(plan, "manifest")
+    assert manifest.resource.id == "a1"
+    assert manifest.params["path"] == f"/fastq_manifests/{ica.analyses[SRC][0].reference}.download_manifest.csv"
+    assert manifest.params["rows"] == 2
+    assert set(manifest.depends_on) == {a.id for a in links}
+    managed = {a.resource.id: a for a in by(plan, "mark_managed")}
+    assert set(managed) == {"a1"}  # a7 running, a8 not BCLConvert; the rest too old
+    assert set(managed["a1"].depends_on) == {a.id for a in links} | {manifest.id}
+    # the manifest lists exactly the linked files, sorted by path, with the destination project
+    text = render_manifest(manifest.params).decode()
+    lines = text.splitlines()
+    assert lines[0] == "file_name,file_path,data_id,project_id"
+    assert [ln.split(",")[0] for ln in lines[1:]] == ["M-1_S1_L001_R1_001.fastq.gz", "M_2_S2_L001_R1_001.fastq.gz"]
+    assert all(ln.endswith("," + DST) for ln in lines[1:])
+
+
+def test_lifecycle_decisions_and_two_phase_delete():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    got = {(a.policy, a.action, a.resource.id, a.params.get("then")) for a in plan.actions
+           if a.policy != "handoff-mgi-fastqs"}
+    assert got == {
+        ("delete-ica-outputs", "delete", "fol.a2", None),
+        ("archive-ica-outputs", "archive", "fol.a3", None),
+        ("delete-ica-outputs", "unarchive", "fol.a4", "delete"),  # archived: first phase only
+        ("delete-basespace-datasets", "delete", "ds.old", None),
+        ("delete-basespace-datasets", "unarchive", "ds.oldarch", "delete"),
+        ("delete-basespace-runs", "delete", "r6", None),
+    }  # fol.a5 is ARCHIVING (in transit), ds.young is 80 d old, ds.other and r-foreign are not related
+
+
+def test_empty_trash_after_basespace_deletes_only():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh, vars={"empty_trash": "true"}).plan
+    [purge] = by(plan, "purge_trash")
+    deletes = {a.id for a in plan.actions if a.action == "delete" and a.resource.kind.startswith("bssh.")}
+    assert set(purge.depends_on) == deletes and len(deletes) == 2
+    order = [a.id for a in plan.actions]
+    assert all(order.index(d) < order.index(purge.id) for d in deletes)  # after every BaseSpace delete
+    # no BaseSpace delete → no purge
+    ica, bssh = mgi_world()
+    del bssh.datasets["ds.old"]
+    del bssh.runs["r6"]
+    assert not by(plan_for(ica, bssh, vars={"empty_trash": "true"}).plan, "purge_trash")
+
+
+def test_bssh_runs_all_reaches_unrelated_runs():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh, vars={"bssh_runs": "all"}).plan
+    assert {a.resource.id for a in by(plan, "delete") if a.resource.kind == "bssh.run"} == {"r6", "r-foreign"}
+
+
+def test_already_linked_manifest_present_and_managed_are_detected():
+    ica, bssh = mgi_world()
+    first = plan_for(ica, bssh).plan
+    [manifest] = by(first, "manifest")
+    # one file already linked, the manifest already written
+    src = ica.items[(SRC, "fil.a1.0")]
+    ica.add(data(DST, src.path, src.id, owning=SRC))
+    ica.add(data(DST, manifest.params["path"], "fil.manifest"))
+    plan = plan_for(ica, bssh).plan
+    assert [a.resource.id for a in by(plan, "link")] == ["fil.a1.1"]
+    assert not by(plan, "manifest")
+    assert by(plan, "mark_managed")[0].depends_on == [by(plan, "link")[0].id]
+    # once in the ledger, nothing is handed off again
+    ledger = Ledger(":memory:")
+    ledger.mark_managed("a1", "ref", "handoff-mgi-fastqs")
+    assert not by(plan_for(ica, bssh, ledger=ledger).plan, policy="handoff-mgi-fastqs")
+
+
+def test_partial_manifest_is_completed_not_skipped():
+    ica, bssh = mgi_world()
+    [manifest] = by(plan_for(ica, bssh).plan, "manifest")
+    ica.add(data(DST, manifest.params["path"], "fil.partial", status="PARTIAL"))
+    assert len(by(plan_for(ica, bssh).plan, "manifest")) == 1
+
+
+def test_analysis_without_mgi_file_is_only_marked_managed():
+    ica, bssh = mgi_world()
+    for key in [k for k in ica.items if k[1].startswith("fil.a1.") and k[1] != "fil.a1.bssh"]:
+        if ica.items[key].name.startswith("M"):
+            del ica.items[key]
+    plan = plan_for(ica, bssh).plan
+    handoff = by(plan, policy="handoff-mgi-fastqs")
+    assert [(a.action, a.resource.id, a.depends_on) for a in handoff] == [("mark_managed", "a1", [])]
+
+
+def test_conflict_delete_beats_archive_and_same_action_once(tmp_path):
+    ica, bssh = mgi_world()
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(textwrap.dedent("""\
+        version: 1
+        group: other
+        scope: {ica_projects: [ken_debug]}
+        policies:
+          - name: archive-everything-old
+            description: Archive every old output folder.
+            resource: ica.data
+            from: {analyses: {project: ken_debug}, via: output_folder}
+            filters: [status: AVAILABLE]
+            actions: [archive]
+          - name: delete-failed-too
+            description: Delete failed analyses' outputs.
+            resource: ica.data
+            from: {analyses: {project: ken_debug, filters: [status: FAILED]}, via: output_folder}
+            actions: [delete]
+            allow_destructive: true
+        """))
+    plan = plan_for(ica, bssh, paths=(MGI, str(extra))).plan
+    on_a2 = [a for a in plan.actions if a.resource.id == "fol.a2"]
+    assert len(on_a2) == 1 and on_a2[0].action == "delete"
+    assert on_a2[0].policy == "delete-ica-outputs"  # first of the equal deletes, by load order
+    assert on_a2[0].won_over == ["archive-everything-old", "delete-failed-too"]
+    on_a3 = [a for a in plan.actions if a.resource.id == "fol.a3"]
+    assert len(on_a3) == 1 and on_a3[0].won_over == ["archive-everything-old"]
+
+
+def test_fail_closed_when_bsshoutput_cannot_be_read():
+    ica, bssh = mgi_world()
+    ica.fail["read_bytes:fil.a6.bssh"] = api_error("POST createDownloadUrl", 503)
+    plan = plan_for(ica, bssh).plan
+    # a6's managed_by cannot be decided: every policy that asks plans nothing destructive
+    assert not by(plan, "delete") or all(a.resource.kind == "bssh.run" for a in by(plan, "delete"))
+    assert not by(plan, policy="delete-basespace-datasets")
+    assert not by(plan, policy="delete-ica-outputs")
+    failed = {e.policy for e in plan.errors}
+    assert {"delete-basespace-datasets", "delete-ica-outputs"} <= failed
+    assert plan.exit_code() == 1
+    assert by(plan, "link")  # the hand-off does not depend on that read
+
+
+def test_fail_closed_when_a_listing_fails():
+    ica, bssh = mgi_world()
+    bssh.fail["list_datasets"] = api_error("GET datasets")
+    plan = plan_for(ica, bssh).plan
+    assert not by(plan, policy="delete-basespace-datasets")
+    assert any(e.policy == "delete-basespace-datasets" and "failing closed" in e.message for e in plan.errors)
+
+
+def test_max_resources_fails_the_policy_loudly(tmp_path):
+    text = Path(MGI).read_text().replace(
+        "    actions: [delete]\n    allow_destructive: true\n\n  # 2b.",
+        "    actions: [delete]\n    allow_destructive: true\n    max_resources: {percent: 50}\n\n  # 2b.")
+    assert "percent: 50" in text
+    path = tmp_path / "mgi.yaml"
+    path.write_text(text)
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh, paths=(str(path),)).plan  # 2 of 3 datasets = 67% > 50%
+    assert not by(plan, policy="delete-basespace-datasets")
+    [err] = [e for e in plan.errors if e.policy == "delete-basespace-datasets"]
+    assert "2 of 3" in err.message and "50%" in err.message
+    assert by(plan, policy="delete-ica-outputs")  # other policies are unaffected
+
+
+def test_protected_resources_are_never_planned():
+    ica, bssh = mgi_world()
+    protect = Protect(paths=["/ilmn-analyses/RUN_FAILED_OLD/"], ids=["ds.old"], names=["M_2_*"])
+    outcome = plan_for(ica, bssh, protect=protect)
+    ids = {a.resource.id for a in outcome.plan.actions}
+    assert not ids & {"fol.a2", "ds.old", "fil.a1.1"}
+    assert "fil.a1.0" in ids
+    assert any("protect" in n for n in outcome.notes)
+
+
+def test_now_moves_every_age():
+    ica, bssh = mgi_world()
+    later = plan_for(ica, bssh, now=NOW + timedelta(days=30)).plan
+    # a3 (70 d → 100 d) moves from archive to delete; a1 (5 d) is still handed off
+    assert {(a.action, a.resource.id) for a in later.actions if a.resource.id == "fol.a3"} == {("delete", "fol.a3")}
+    assert by(later, "link")
+
+
+def test_window_boundaries_are_exact():
+    ica, bssh = mgi_world()
+    a3 = ica.analyses[SRC][2]
+    # exactly 60 days old: not older than 60 d → no archive; one second more → archive
+    at = a3.start_date + timedelta(days=60)
+    assert not [a for a in plan_for(ica, bssh, now=at).plan.actions if a.resource.id == "fol.a3"]
+    assert [a.action for a in plan_for(ica, bssh, now=at + timedelta(seconds=1)).plan.actions
+            if a.resource.id == "fol.a3"] == ["archive"]
+
+
+def test_plan_is_deterministic_and_reads_each_thing_once():
+    ica, bssh = mgi_world()
+    one = plan_for(ica, bssh).plan
+    calls = dict(ica.calls)
+    two = plan_for(ica, bssh).plan
+    strip = lambda p: {k: v for k, v in p.to_dict().items() if k != "created_at"}  # noqa: E731
+    assert json.dumps(strip(one), sort_keys=True) == json.dumps(strip(two), sort_keys=True)
+    assert calls["list_analyses"] == 1  # one listing serves every policy
+    # only a6's bsshoutput.json: a1 is in no lifecycle window, so whether BaseSpace manages it is never asked
+    assert calls["read_bytes"] == 1
+    assert calls["find_project"] == 2
+
+
+def test_bsshoutput_contents_are_cached_in_the_ledger():
+    ica, bssh = mgi_world()
+    ledger = Ledger(":memory:")
+    plan_for(ica, bssh, ledger=ledger)
+    before = ica.calls["read_bytes"]
+    plan_for(ica, bssh, ledger=ledger)
+    assert ica.calls["read_bytes"] == before  # second run: from the ledger cache
+
+
+def test_disabled_policies_read_nothing(tmp_path):
+    ica, bssh = mgi_world()
+    only = tmp_path / "handoff.yaml"
+    text = Path(MGI).read_text()
+    only.write_text(text.split("  # 2a.")[0])
+    plan_for(ica, bssh, paths=(str(only),))
+    assert sum(bssh.calls.values()) == 0  # hand-off alone never touches BaseSpace
+
+
+def test_fingerprints_cover_the_decision_fields():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    [delete] = [a for a in plan.actions if a.resource.id == "fol.a2"]
+    assert "status" in delete.fingerprint_fields
+    [ds] = [a for a in plan.actions if a.resource.id == "ds.old"]
+    assert {"DateCreated", "IsArchived"} <= set(ds.fingerprint_fields)
+    assert all(a.reason for a in plan.actions)
+    assert "days before now" in ds.reason
+
+
+@pytest.mark.parametrize("status", ["ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"])
+def test_in_transit_output_folders_are_left_alone(status):
+    ica, bssh = mgi_world()
+    ica._set_status(SRC, "fol.a2", status)
+    plan = plan_for(ica, bssh).plan
+    assert not [a for a in plan.actions if a.resource.id == "fol.a2"]
