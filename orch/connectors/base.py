@@ -66,6 +66,26 @@ class IcaApi(Protocol):
     def upload_bytes(self, project_id: str, data_id: str, content: bytes) -> None:
         """Upload through createTemporaryCredentials + boto3 (multipart-capable)."""
 
+    # -- conveniences built on the calls above (added with the connectors) --
+    def get_many(self, project_id: str, data_ids: Iterable[str]) -> dict[str, IcaData]:
+        """Batch get by id (id filter, 100 per request); missing ids are absent."""
+
+    def files_under(self, project_id: str, folder_path: str) -> list[IcaData]:
+        """Every file below a folder, recursively: one paged listing."""
+
+    def files_under_folders(self, project_id: str, folder_paths: Iterable[str], *,
+                            shared_root: str | None = None) -> dict[str, list[IcaData]]:
+        """Files per folder: a listing per folder (concurrent), or one listing of ``shared_root``."""
+
+    def output_files(self, project_id: str, analysis_id: str) -> list[IcaData]:
+        """Files of an analysis's outputs (recursive), sorted by path."""
+
+    def outputs_of(self, project_id: str, analysis_ids: Iterable[str]) -> dict[str, list[IcaOutput]]:
+        """Outputs of many analyses, fetched concurrently."""
+
+    def clear_cache(self) -> None:
+        """Forget this run's memoised reads (writes do it themselves)."""
+
 
 class BasespaceApi(Protocol):
     def list_projects(self) -> Iterator[BsshProject]: ...
@@ -91,3 +111,10 @@ class BasespaceApi(Protocol):
 
     def check_scopes(self, required: Iterable[str]) -> None:
         """Raise AuthError naming every missing scope."""
+
+    # -- conveniences (added with the connectors) --
+    def projects_by_name(self, names: Iterable[str]) -> dict[str, list[BsshProject]]:
+        """Exact-name lookup over one project listing; a name may match several projects."""
+
+    def clear_cache(self) -> None:
+        """Forget this run's memoised reads (writes do it themselves)."""

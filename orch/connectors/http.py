@@ -193,7 +193,8 @@ class HttpClient:
         self.session.mount("https://", adapter)
         if default_headers:
             self.session.headers.update(default_headers)
-        self.calls = 0  # requests issued by this client (not counting urllib3's retries)
+        self.calls = 0  # API requests issued by this client (not counting urllib3's retries)
+        self.downloads = 0  # GETs of presigned URLs
         redact.install()
 
     def __repr__(self) -> str:
@@ -250,6 +251,7 @@ class HttpClient:
     def download(self, url: str, max_bytes: int, call: str = "GET download URL") -> bytes:
         """GET a presigned URL without any platform credentials; at most ``max_bytes``."""
         host = urlsplit(url).netloc
+        self.downloads += 1
         try:
             with self.session.get(url, stream=True, timeout=self.config.timeout, allow_redirects=True) as r:
                 raise_for_status(self.platform, call, r)

@@ -197,3 +197,17 @@ def test_typed_inventory(ica):
     a = ica.get_analysis(SOURCE, A_ID)
     assert a.attr("pipeline.code") == "BclConvert_v4_1_23_patch1"
 
+
+
+def test_files_under_folders_per_folder_or_one_shared_listing(sandbox, ica):
+    folders = ["/ilmn-analyses/RUN_A/output/", "/ilmn-analyses/RUN_B/output"]
+    reset_counts(sandbox)
+    per_folder = ica.files_under_folders(SOURCE, folders)
+    assert counts(sandbox)["by_route"] == {"GET /api/projects/{projectId}/data": 2}
+    reset_counts(sandbox)
+    shared = ica.files_under_folders(SOURCE, folders, shared_root="/ilmn-analyses/")
+    assert counts(sandbox)["by_route"] == {"GET /api/projects/{projectId}/data": 1}
+    assert {k: [f.id for f in v] for k, v in shared.items()} == {k: [f.id for f in v] for k, v in per_folder.items()}
+    assert [len(v) for v in shared.values()] == [5, 1]
+    with pytest.raises(ValueError):
+        ica.files_under_folders(SOURCE, ["/scratch/"], shared_root="/ilmn-analyses/")
