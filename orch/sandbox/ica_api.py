@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator
 
@@ -70,6 +71,7 @@ def format_code(item: DataItem) -> str | None:
     return next((code for suffix, code in FORMATS if name.endswith(suffix)), "UNKNOWN")
 
 
+@lru_cache(maxsize=256)
 def format_json(code: str | None) -> dict[str, Any] | None:
     if code is None:
         return None

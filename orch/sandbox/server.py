@@ -25,6 +25,7 @@ from werkzeug.routing import Map
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from orch.errors import ConfigError
 from orch.sandbox import basespace_api, control, ica_api
 from orch.sandbox.clock import SandboxClock
 from orch.sandbox.s3 import SandboxS3
@@ -240,7 +241,11 @@ def serve(world_path: str, host: str = "127.0.0.1", port: int = 0, latency_ms: f
     """``orch sandbox serve``: print the three URL lines, serve until Ctrl-C."""
     sandbox = Sandbox(world_path, latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
                       host=host, port=port)
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as exc:
+        sandbox.stop()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     try:
         print(f"ica_url={sandbox.ica_url}", flush=True)
         print(f"basespace_url={sandbox.basespace_url}", flush=True)

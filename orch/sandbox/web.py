@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
@@ -86,7 +87,9 @@ class Ctx:
         return out
 
 
+@lru_cache(maxsize=8192)
 def ts(dt: datetime | None) -> str | None:
+    """``format_ts``, cached: big worlds share few distinct timestamps."""
     return format_ts(dt)
 
 

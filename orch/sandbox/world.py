@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
@@ -201,9 +202,38 @@ def _where(path) -> str:
     return out or "(top level)"
 
 
+_FAST: list[Any] = []
+
+
+def _fast_validator():
+    """fastjsonschema compiled from the same schema (about 20x faster on a 1M-file world).
+
+    It only decides pass/fail; on failure (or when it is not installed) jsonschema
+    re-validates to name the field. Formats are not checked by either (timestamps are
+    parsed, with their own message, while building the world).
+    """
+    if not _FAST:
+        try:
+            import fastjsonschema
+        except ImportError:
+            _FAST.append(None)
+        else:
+            schema = world_schema()
+            schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+            _FAST.append(fastjsonschema.compile(schema, formats={"date-time": lambda value: True}))
+    return _FAST[0]
+
+
 def validate_world(doc: Any, source: str = "world") -> None:
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{source}: a world file must be a mapping with format_version: 1")
+    fast = _fast_validator()
+    if fast is not None:
+        try:
+            fast(doc)
+            return
+        except Exception:  # JsonSchemaValueException, or a datetime object where a string is expected
+            pass
     err = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(doc))
     if err is not None:
         if err.validator == "additionalProperties":
@@ -232,6 +262,11 @@ def read_world_file(path: str | Path) -> dict:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read world file {p}: {exc.strerror or exc}") from None
+    if p.suffix.lower() == ".json":  # much faster than YAML for very large worlds
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{p}: invalid JSON ({exc})") from None
     try:
         return yaml.load(text, Loader=_NoTimestampLoader)
     except yaml.YAMLError as exc:
@@ -248,7 +283,8 @@ class _Ts:
         self.cache: dict[Any, datetime] = {}
         self.source = source
 
-    def __call__(self, value: Any, where: str, default: datetime | None = None) -> datetime | None:
+    def __call__(self, value: Any, where: str | tuple, default: datetime | None = None) -> datetime | None:
+        """``where`` names the field for the error; a (prefix, index, field) tuple is formatted lazily."""
         if value is None:
             return default
         got = self.cache.get(value)
@@ -256,6 +292,8 @@ class _Ts:
             try:
                 got = parse_ts(value)
             except (ValueError, TypeError):
+                if isinstance(where, tuple):
+                    where = f"{where[0]}.data[{where[1]}].{where[2]}"
                 raise ConfigError(f"{self.source}: {where}: {value!r} is not an ISO 8601 timestamp") from None
             self.cache[value] = got
         return got
@@ -362,34 +400,36 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
                pending_links: list) -> None:
     items: dict[str, DataItem] = {}
     now = world.now
-    for di, d in enumerate(entries):
-        where = f"{pwhere}.data[{di}]"
+    pid = project.id
+    for di, d in enumerate(entries):  # hot loop on big worlds: error locations are built only on error
         path = d["path"]
         if "//" in path:
-            raise ConfigError(f"{source}: {where}.path: {path!r} has an empty folder name")
-        if "owningProjectId" in d and d["owningProjectId"] != project.id:
-            pending_links.append((project, d["owningProjectId"], d.get("id") or data_id_for(d["owningProjectId"], path), where))
+            raise ConfigError(f"{source}: {pwhere}.data[{di}].path: {path!r} has an empty folder name")
+        if "owningProjectId" in d and d["owningProjectId"] != pid:
+            pending_links.append((project, d["owningProjectId"], d.get("id") or data_id_for(d["owningProjectId"], path),
+                                  f"{pwhere}.data[{di}]"))
             continue
         if path in items:
-            raise ConfigError(f"{source}: {where}.path: {path} is listed twice")
-        created = ts(d.get("timeCreated"), f"{where}.timeCreated", now)
-        content = _content(d, where, source)
-        folder = path.endswith("/")
+            raise ConfigError(f"{source}: {pwhere}.data[{di}].path: {path} is listed twice")
+        created = ts(d.get("timeCreated"), (pwhere, di, "timeCreated"), now)
+        content = _content(d, f"{pwhere}.data[{di}]", source) if ("content" in d or "contentBase64" in d) else None
+        folder = path[-1] == "/"
         if folder and (content is not None or "size" in d):
-            raise ConfigError(f"{source}: {where}: a folder has no size or content")
+            raise ConfigError(f"{source}: {pwhere}.data[{di}]: a folder has no size or content")
         status = d.get("status", "AVAILABLE")
-        due = ts(d.get("dueAt"), f"{where}.dueAt")
-        if status in TRANSIT and due is None:
-            op = {"ARCHIVING": "archive", "UNARCHIVING": "unarchive", "DELETING": "delete"}[status]
-            due = now + getattr(world.timing, op)
-        elif status not in TRANSIT:
-            due = None
-        did = d.get("id") or data_id_for(project.id, path)
+        due = None
+        if status in TRANSIT:
+            due = ts(d.get("dueAt"), (pwhere, di, "dueAt"))
+            if due is None:
+                op = {"ARCHIVING": "archive", "UNARCHIVING": "unarchive", "DELETING": "delete"}[status]
+                due = now + getattr(world.timing, op)
+        did = d.get("id") or data_id_for(pid, path)
         if did.startswith("fol.") != folder:
-            raise ConfigError(f"{source}: {where}.id: {did} does not fit a {'folder' if folder else 'file'}")
+            raise ConfigError(f"{source}: {pwhere}.data[{di}].id: {did} does not fit a {'folder' if folder else 'file'}")
+        modified = d.get("timeModified")
         items[path] = DataItem(
             id=did, owner=project, path=path, status=status, time_created=created,
-            time_modified=ts(d.get("timeModified"), f"{where}.timeModified", created),
+            time_modified=created if modified is None else ts(modified, (pwhere, di, "timeModified")),
             size=None if folder else d.get("size", len(content) if content is not None else 0),
             content=content, due_at=due, format_code=d.get("format"))
     # implied parent folders

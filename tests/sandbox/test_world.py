@@ -116,3 +116,16 @@ def test_dump_load_round_trip_property(entries, link, archived):
     second = dump_world(load_world(copy.deepcopy(first)))
     assert first == second
     assert {d["path"] for d in first["ica"]["projects"][0]["data"]} >= {f["path"] for f in files}
+
+
+def test_fast_validator_agrees_with_jsonschema(small_world):
+    from orch.sandbox.world import _VALIDATOR, _fast_validator
+
+    fast = _fast_validator()
+    assert fast is not None
+    fast(small_world)
+    assert not list(_VALIDATOR.iter_errors(small_world))
+    small_world["ica"]["projects"][0]["data"][2]["size"] = -1
+    with pytest.raises(Exception):
+        fast(small_world)
+    assert list(_VALIDATOR.iter_errors(small_world))

@@ -1,0 +1,43 @@
+"""`orch sandbox serve` prints the three URL lines of the contract, serves, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import requests
+import yaml
+
+
+def test_serve_prints_three_lines_and_answers(tmp_path, small_world):
+    world = tmp_path / "world.yaml"
+    world.write_text(yaml.safe_dump(small_world))
+    proc = subprocess.Popen([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        assert re.fullmatch(r"ica_url=http://127\.0\.0\.1:\d+/ica/rest", lines[0]), lines
+        assert re.fullmatch(r"basespace_url=http://127\.0\.0\.1:\d+/basespace", lines[1]), lines
+        assert re.fullmatch(r"s3_endpoint_url=http://127\.0\.0\.1:\d+", lines[2]), lines
+        ica = lines[0].split("=", 1)[1]
+        r = requests.get(ica + "/api/projects", headers={"X-API-Key": "test-key"}, timeout=10)
+        assert r.status_code == 200 and len(r.json()["items"]) == 2
+        bs = lines[1].split("=", 1)[1]
+        assert requests.get(bs + "/v2/runs", headers={"x-access-token": "test-token"}, timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_serve_bad_world_is_one_line(tmp_path):
+    world = tmp_path / "bad.yaml"
+    world.write_text("format_version: 1\nica:\n  projects:\n    - id: x\n")
+    proc = subprocess.run([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "ica.projects[0]" in proc.stderr and "name" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
