@@ -26,7 +26,7 @@ from orch.engine.context import PlanContext, run_folder
 from orch.engine.limits import LimitExceeded, Protect, check_max_resources, resource_tags
 from orch.engine.plan import (Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint,
                               is_destructive, resource_fingerprint)
-from orch.errors import NotFound, OrchError
+from orch.errors import AuthError, ConfigError, NotFound, OrchError
 from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource
 from orch.matchers.age import AgeMatcher
 from orch.matchers.analysis import ManagedByMatcher
@@ -185,6 +185,8 @@ class Planner:
         destructive = policy_is_destructive(policy)
         try:
             self._gather(pf, policy, pp, destructive)
+        except (AuthError, ConfigError):
+            raise  # wrong credentials or settings: nothing can be planned, say so once
         except (OrchError, PolicyFailed, LimitExceeded) as exc:
             pp.actions = []
             msg = str(exc)
@@ -200,6 +202,8 @@ class Planner:
 
     def _fail(self, pp: PolicyPlan, destructive: bool, exc: Exception, what: str) -> None:
         """A read for one resource failed: a destructive policy stops; others skip the resource."""
+        if isinstance(exc, (AuthError, ConfigError)):
+            raise exc
         if destructive:
             raise PolicyFailed(f"{what}: {exc}; failing closed: nothing is planned from this policy")
         pp.errors.append(f"{what}: {exc} (skipped)")
