@@ -33,7 +33,6 @@ from orch.matchers.analysis import ManagedByMatcher
 from orch.policy.model import Policy, PolicyFile, PolicySet
 from orch.policy.render import TemplateError, render_for_resource
 from orch.registry import Matcher
-from orch.timeutil import format_ts
 
 DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
 ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
@@ -93,8 +92,8 @@ def _age_note(filters: Iterable[Matcher], resource: Resource, now: datetime) -> 
                 seen.add(sub.params.field)
                 age = sub.age(resource, now)
                 if age is not None:
-                    ts = format_ts(now - age)
-                    notes.append(f"{sub.params.field} {ts}, {age.total_seconds() / 86400:.1f} days before now")
+                    day = (now - age).strftime("%Y-%m-%d")
+                    notes.append(f"{sub.params.field} {day}, {age.total_seconds() / 86400:.1f} days ago")
     return "; ".join(notes)
 
 
@@ -271,7 +270,6 @@ class Planner:
                     picked.append(a)
             except OrchError as exc:
                 self._fail(pp, destructive, exc, f"cannot evaluate analysis {a.reference or a.id}")
-        why = describe(src.analyses.filters)
         out: list[Candidate] = []
         seen: set[tuple[str, str]] = set()
 
@@ -288,7 +286,7 @@ class Planner:
                     self._fail(pp, destructive, files, f"cannot list the outputs of analysis {_alabel(a)}")
                     continue
                 for f in files:
-                    add(f, a, f"output file of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+                    add(f, a, f"output file of analysis {_alabel(a)}" + self._why(a, src.analyses.filters))
         elif src.via == "output_folder":
             for a in picked:
                 try:
@@ -297,7 +295,7 @@ class Planner:
                     self._fail(pp, destructive, exc, f"cannot read the output folder of analysis {_alabel(a)}")
                     continue
                 if folder is not None:
-                    add(folder, a, f"output folder of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+                    add(folder, a, f"output folder of analysis {_alabel(a)}" + self._why(a, src.analyses.filters))
         elif src.via == "bsshoutput_projects":
             in_scope = self._bssh_scope(pf)
             plan_for: list[tuple[IcaAnalysis, str, str]] = []
@@ -328,16 +326,21 @@ class Planner:
                     continue
                 for d in datasets:
                     add(d, a, f"dataset of BaseSpace project {name}, named by bsshoutput.json of analysis "
-                              f"{_alabel(a)}" + (f" ({why})" if why else ""))
+                              f"{_alabel(a)}" + self._why(a, src.analyses.filters))
         elif src.via == "run":
             by_name = ctx.runs_by_name() if picked else {}
             for a in picked:
                 folder = run_folder(a.user_reference)
                 for r in by_name.get(folder, []) if folder else []:
-                    add(r, a, f"run {folder} of analysis {_alabel(a)}" + (f" ({why})" if why else ""))
+                    add(r, a, f"run {folder} of analysis {_alabel(a)}" + self._why(a, src.analyses.filters))
         else:
             raise PolicyFailed(f"unknown relation via: {src.via}")
         return out
+
+    def _why(self, a: IcaAnalysis, filters: list[Matcher]) -> str:
+        """`` (FAILED, startDate 2026-08-17, 100.0 days ago)``: what selected the analysis, briefly."""
+        age = _age_note(filters, a, self.ctx.now)
+        return f" ({a.status}" + (f", {age})" if age else ")")
 
     def _bssh_scope(self, pf: PolicyFile):
         explicit = set(pf.scope.bssh_projects)

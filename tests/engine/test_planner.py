@@ -309,7 +309,7 @@ def test_fingerprints_cover_the_decision_fields():
     [ds] = [a for a in plan.actions if a.resource.id == "ds.old"]
     assert {"DateCreated", "IsArchived"} <= set(ds.fingerprint_fields)
     assert all(a.reason for a in plan.actions)
-    assert "days before now" in ds.reason
+    assert "days ago" in ds.reason
 
 
 @pytest.mark.parametrize("status", ["ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"])
