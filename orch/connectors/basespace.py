@@ -7,6 +7,7 @@ https://api.basespace.illumina.com, or the sandbox's basespace_url); routes appe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Iterable, Iterator
 
 from orch.connectors import mapping, redact
@@ -22,11 +23,13 @@ REQUIRED_SCOPES = ("READ GLOBAL", "BROWSE GLOBAL", "MOVETOTRASH GLOBAL", "EMPTY 
 class BasespaceClient:
     """The BaseSpace platform for one run. ``repr`` never shows the token."""
 
-    def __init__(self, base_url: str, token: str, *, concurrency: int = 8, http: HttpConfig | None = None,
-                 page_size: int = 1024):
+    def __init__(self, base_url: str, token: str, *, concurrency: int = 8, timeout: float | None = None,
+                 http: HttpConfig | None = None, page_size: int = 1024):
         if not token:
             raise ConfigError("no BaseSpace access token: use --basespace-config or set BASESPACE_ACCESS_TOKEN")
         config = http or HttpConfig(pool_size=max(concurrency, 1))
+        if timeout is not None:
+            config = dataclasses.replace(config, read_timeout=timeout)
         self.http = HttpClient("BaseSpace", base_url, HeaderAuth(base_url, "Authorization", f"Bearer {token}"),
                                config=config, default_headers={"Accept": "application/json"})
         redact.register_secret(token)  # the bare token, too

@@ -8,6 +8,7 @@ ICA matches prefixes case-insensitively.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any, Iterable, Iterator
@@ -43,12 +44,14 @@ class IcaClient:
     """The ICA platform for one run. ``repr`` never shows the key."""
 
     def __init__(self, base_url: str, api_key: str, *, s3_endpoint_url: str | None = None, concurrency: int = 8,
-                 http: HttpConfig | None = None, page_size: int = 1000, link_timeout: float = 600.0,
+                 timeout: float | None = None, http: HttpConfig | None = None, page_size: int = 1000, link_timeout: float = 600.0,
                  link_poll: tuple[float, float] = (1.0, 15.0),
                  multipart_threshold: int = transfer.MULTIPART_THRESHOLD):
         if not api_key:
             raise ConfigError("no ICA API key: use --api-key-file or set ICA_API_KEY")
         config = http or HttpConfig(pool_size=max(concurrency, 1))
+        if timeout is not None:
+            config = dataclasses.replace(config, read_timeout=timeout)
         self.http = HttpClient("ICA", base_url, HeaderAuth(base_url, "X-API-Key", api_key), config=config,
                                default_headers={"Accept": ICA_V3})
         self.s3_endpoint_url = s3_endpoint_url

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 from orch.connectors.http import (HeaderAuth, HttpClient, HttpConfig, bssh_v1_pages, bssh_v2_pages, flatten,
                                   ica_cursor_pages, ica_offset_pages)
 from orch.connectors.ica import IcaClient
-from orch.errors import ApiError
+from orch.errors import ApiError, Conflict
 
 
 @pytest.fixture
@@ -150,3 +150,40 @@ def test_ica_offset_and_basespace_paging():
     assert list(flatten(bssh_v1_pages(v1, 1))) == ["a", "b"]
     stuck, calls = _pager({None: {"Items": [], "Paging": {"TotalCount": 10}}})
     assert list(flatten(bssh_v2_pages(stuck, 2))) == [] and len(calls) == 1  # an empty page ends paging
+
+
+def test_create_file_retried_after_a_lost_response_returns_our_partial_file(server):
+    """A 503 whose request was in fact processed, then a 409 on the retry: the PARTIAL file is ours."""
+    state = {"creates": 0}
+    file_json = {"data": {"id": "fil.new", "details": {"name": "m.csv", "path": "/fastq_manifests/m.csv",
+                                                       "status": "PARTIAL", "dataType": "FILE",
+                                                       "owningProjectId": "p1"}}, "projectId": "p1"}
+
+    def handler(request):
+        if request.path.endswith("data:createFile"):
+            state["creates"] += 1
+            assert request.headers.get("Idempotency-Key")
+            if state["creates"] == 1:
+                return Response("{}", 503)
+            return Response(json.dumps({"title": "Conflict", "status": 409}), 409,
+                            content_type="application/problem+json")
+        if request.path.endswith("/data"):
+            return Response(json.dumps({"items": [file_json], "nextPageToken": None}), 200,
+                            content_type="application/json")
+        return Response("{}", 404)
+
+    base, seen = server(handler)
+    ica = IcaClient(base + "/ica/rest", "k", http=FAST)
+    created = ica.create_file("p1", "/fastq_manifests/", "m.csv")
+    assert created.id == "fil.new" and state["creates"] == 2
+    assert seen[0]["headers"]["Idempotency-Key"] == seen[1]["headers"]["Idempotency-Key"]
+
+
+def test_create_file_conflict_without_retry_is_a_conflict(server):
+    def handler(request):
+        return Response(json.dumps({"title": "Conflict", "status": 409}), 409, content_type="application/problem+json")
+
+    base, seen = server(handler)
+    with pytest.raises(Conflict, match="already exists at /f/m.csv"):
+        IcaClient(base + "/ica/rest", "k", http=FAST).create_file("p1", "/f/", "m.csv")
+    assert len(seen) == 1
