@@ -41,7 +41,7 @@ def test_calls_succeed_under_error_rate_and_retries_show_in_request_counts(make_
     assert counts(sb)["total"] in (calls, calls + retries)
 
 
-def test_calls_succeed_under_rate_limit_honouring_retry_after(make_sandbox):
+def test_calls_succeed_under_rate_limit(make_sandbox):
     sb = make_sandbox(rate_limit=20)
     ica = ica_client(sb)
     reset_counts(sb)
