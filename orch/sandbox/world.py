@@ -432,15 +432,15 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
             time_modified=created if modified is None else ts(modified, (pwhere, di, "timeModified")),
             size=None if folder else d.get("size", len(content) if content is not None else 0),
             content=content, due_at=due, format_code=d.get("format"))
-    # implied parent folders
-    implied: list[DataItem] = []
+    # implied parent folders: AVAILABLE, or ARCHIVED inside a folder the world gives as ARCHIVED
+    explicit = {p: it.status for p, it in items.items() if p[-1] == "/"}
     for path, item in list(items.items()):
         cur = item.parent_path
         while cur != "/" and cur not in items:
-            folder = DataItem(id=data_id_for(project.id, cur), owner=project, path=cur, status="AVAILABLE",
+            folder = DataItem(id=data_id_for(project.id, cur), owner=project, path=cur,
+                              status=_inherited_status(cur, explicit),
                               time_created=item.time_created, time_modified=item.time_created)
             items[cur] = folder
-            implied.append(folder)
             cur = folder.parent_path
     all_items = list(items.values())
     project.data.bulk_load(all_items)
@@ -450,6 +450,15 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
         world.data_by_id[item.id] = item
         if item.due_at is not None:
             world.schedule(item.due_at, "data", item.id)
+
+
+def _inherited_status(folder: str, explicit: dict[str, str]) -> str:
+    cur = folder
+    while cur != "/":
+        cur = cur.rstrip("/").rsplit("/", 1)[0] + "/"
+        if cur in explicit:
+            return "ARCHIVED" if explicit[cur] == "ARCHIVED" else "AVAILABLE"
+    return "AVAILABLE"
 
 
 def _load_analysis(project: IcaProject, a: Mapping, where: str, ts: _Ts, now: datetime) -> None:

@@ -120,7 +120,7 @@ def test_data_list_cursor_paging_filters_and_children(client):
                        filename_match_mode="EXACT")
     assert sorted(d.data.id for d in fastqs) == [R1, R2]
     archived = _all_data(api, SRC, status=["ARCHIVED"])
-    assert {d.data.details.status for d in archived} == {"ARCHIVED"} and len(archived) == 2
+    assert {d.data.details.status for d in archived} == {"ARCHIVED"} and len(archived) == 3  # folder, subfolder, file
     exact = api.get_project_data_list(SRC, file_path=["/scratch/notes.txt"], file_path_match_mode="FULL_CASE_INSENSITIVE")
     assert [d.data.details.name for d in exact.items] == ["notes.txt"]
     lane = api.get_project_data_list(SRC, parent_folder_path="/ilmn-analyses/RUN_A/output/Samples/Lane_1/")

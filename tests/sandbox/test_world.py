@@ -129,3 +129,10 @@ def test_fast_validator_agrees_with_jsonschema(small_world):
     with pytest.raises(Exception):
         fast(small_world)
     assert list(_VALIDATOR.iter_errors(small_world))
+
+
+def test_implied_folders_inside_an_archived_folder_are_archived(small_world):
+    world = load_world(small_world)
+    src = world.projects[0]
+    assert src.data.get("/ilmn-analyses/RUN_B/output/Samples/").status == "ARCHIVED"
+    assert src.data.get("/ilmn-analyses/RUN_B/").status == "AVAILABLE"
