@@ -66,8 +66,6 @@ class _App:
         template = route.template
         environ[ROUTE_KEY] = template
         sb = self.sandbox
-        if api != "control":
-            sb.count(template)
         with sb.lock:
             now = sb.clock.now()
             sb.settle(now)
@@ -114,7 +112,7 @@ class Sandbox:
         self._count_lock = threading.Lock()
         self.base_url = ""
         self.app = _App(self)
-        self.wsgi_app = self._wrap(self.app)
+        self.wsgi_app = self._counting(self._wrap(self.app))
 
     # ------------------------------------------------------------------ lifecycle
     def _wrap(self, app):
@@ -125,6 +123,24 @@ class Sandbox:
         except ImportError:  # the fault injector ships separately; without it, no faults
             return app
         return FaultInjector(app, **self._faults)
+
+    def _counting(self, inner):
+        """Outermost layer: count every platform request by route, faulted ones included."""
+        adapter_map = self.app.map
+
+        def app(environ: dict, start_response):
+            path = environ.get("PATH_INFO", "")
+            if not path.startswith("/_sandbox"):
+                try:
+                    route, _ = adapter_map.bind_to_environ(environ).match()
+                except (NotFound, MethodNotAllowed):
+                    pass
+                else:
+                    environ[ROUTE_KEY] = route.template
+                    self.count(route.template)
+            return inner(environ, start_response)
+
+        return app
 
     def start(self) -> "Sandbox":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -72,3 +72,14 @@ def test_work_in_flight_survives_a_dump(sandbox):
         final = again.dump_state()
     with Sandbox(final) as third:
         assert third.dump_state()["ica"] == final["ica"]
+
+
+def test_faulted_requests_are_counted_too(make_sandbox):
+    from orch.sandbox import faults  # noqa: F401  (shipped by the fault-injection work)
+
+    sb = make_sandbox(error_rate=1.0, seed=1)
+    for _ in range(4):
+        r = requests.get(f"{sb.ica_url}/api/projects", headers=H)
+        assert r.status_code in (500, 503)
+    counts = requests.get(sb.control_url + "/requests").json()
+    assert counts["by_route"] == {"GET /api/projects": 4} and counts["total"] == 4
