@@ -212,3 +212,21 @@ def test_undetermined_excluded_whatever_the_name_rule(make_orch):
     plan = orch.plan(r"mgi_name_regex=_S\d+_")
     assert plan.ids(action="link") == {a.file_id(names[1]), a.file_id(names[2])}, plan.brief()
     assert plan.one(action="manifest")["params"]["rows"] == 2
+
+
+def test_failed_link_does_not_lose_the_handoff(make_orch):
+    """A link that fails leaves the manifest unwritten and the analysis unrecorded: the next run
+    hands it off again (losing a hand-off silently is the second-worst thing orch can do)."""
+    w = WorldBuilder()
+    a = w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz", "M-2_S1_L001_R1_001.fastq.gz"])
+    blocked = a.path("M-1_S1_L001_R1_001.fastq.gz")
+    w.projects[DESTINATION]["data"].append({"path": blocked, "content": "a different file"})
+    orch = make_orch(w.build())
+    assert sorted(x["action"] for x in orch.plan().actions) == ["link", "link", "manifest", "mark_managed"]
+    orch.apply(expect_exit=1)
+    state = orch.state()
+    assert manifest_path(a.reference) not in state.data(DESTINATION)
+    assert a.id not in orch.ledger_export()
+    retry = orch.plan()
+    assert retry.ids(action="link") == {a.file_id("M-1_S1_L001_R1_001.fastq.gz")}
+    assert retry.ids(action="mark_managed") == {a.id} and retry.select(action="manifest")

@@ -178,3 +178,30 @@ def test_empty_trash_without_basespace_delete_plans_nothing(make_orch):
     plan = orch.plan("empty_trash=true")
     assert plan.select(action="delete") and plan.select(action="archive", kind="bssh.dataset")
     assert plan.select(action="purge_trash") == []
+
+
+def test_resources_reached_twice_are_planned_once(make_orch):
+    w = WorldBuilder()
+    for _ in range(2):  # two old analyses name the same project
+        w.analysis(start=ago(days=100), bssh_projects=["bs_del"])
+    d = w.dataset("d", ago(days=100))
+    w.bs_project("bs_del", [d])
+    w.analysis("20260801_LH00619_0013_B22CCFJLT4", start=ago(days=4))         # a run and its requeue
+    w.analysis("20260801_LH00619_0013_B22CCFJLT4_requeue", start=ago(days=3))
+    run = w.run("20260801_LH00619_0013_B22CCFJLT4", ago(days=100))
+    orch = make_orch(w.build())
+    plan = orch.plan()
+    assert_well_formed(plan)
+    assert lifecycle(plan) == sorted([(DEL_DS, "delete", d["Id"], None), (DEL_RUN, "delete", run, None)])
+
+
+def test_named_project_missing_on_basespace(make_orch):
+    """bsshoutput.json naming a project BaseSpace does not have: said on stderr, the others still age."""
+    w = WorldBuilder()
+    w.analysis(start=ago(days=100), bssh_projects=["gone_project", "bs_del"])
+    d = w.dataset("d", ago(days=100))
+    w.bs_project("bs_del", [d])
+    orch = make_orch(w.build())
+    plan = orch.plan()
+    assert "gone_project" in plan.result.stderr
+    assert lifecycle(plan) == [(DEL_DS, "delete", d["Id"], None)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from tests.mgi.checks import assert_well_formed, lifecycle
 from tests.mgi.worlds import DESTINATION, SOURCE, WorldBuilder, ago
 
@@ -145,3 +148,16 @@ def test_retargeting_moves_the_whole_pack(make_orch):
     assert l_new.path("M-9_S1_L001_R1_001.fastq.gz") in after.data("lab_mgi")
     assert not any(d.get("owningProjectId") for d in after.data(DESTINATION).values())
     assert after.data(SOURCE)[d_old.output]["status"] == "AVAILABLE"
+
+
+def test_same_inputs_same_plan(make_orch, tmp_path):
+    """Two plans of one world are byte-identical apart from created_at (contracts section 2)."""
+    orch = make_orch(mixed_world().build())
+    texts = []
+    for n in (1, 2):
+        out = tmp_path / f"plan{n}.json"
+        res = orch.plan_result("empty_trash=true", extra=["--out", str(out)])
+        assert res.exit_code == 0, res.describe()
+        texts.append(re.sub(r'"created_at": "[^"]*"', '"created_at": ""', out.read_text(encoding="utf-8")))
+    assert texts[0] == texts[1]
+    assert len(json.loads(texts[0])["actions"]) >= 10
