@@ -268,8 +268,9 @@ def list_analyses(ctx: Ctx, projectId: str) -> Response:
     bad = statuses - set(ANALYSIS_STATUSES)
     if bad:
         raise HttpError(400, f"status: unknown analysis status {sorted(bad)[0]}")
+    tagged = any(ctx.list_arg(t) for t in ("usertag", "technicaltag", "referencetag"))  # sandbox analyses have no tags
     items = [a for a in project.analyses if (not ref or a.reference == ref) and (not uref or a.user_reference == uref)
-             and (not statuses or a.status in statuses)]
+             and (not statuses or a.status in statuses) and not tagged]
     return json_response(paged(ctx, items, lambda a: analysis_json(a, False), _ANALYSIS_SORT), content_type=V3)
 
 
@@ -281,8 +282,9 @@ def search_analyses(ctx: Ctx, projectId: str) -> Response:
     ref, uref = body.get("reference"), body.get("userReference")
     statuses = {_norm_status(s) for s in (body.get("status") or []) if s}
     pipelines = set(body.get("pipelineNames") or [])
+    tagged = any(body.get(t) for t in ("userTags", "technicalTags", "referenceTags"))  # sandbox analyses have no tags
     items = [a for a in project.analyses if (not ref or a.reference == ref) and (not uref or a.user_reference == uref)
-             and (not statuses or a.status in statuses) and (not pipelines or a.pipeline in pipelines)]
+             and (not statuses or a.status in statuses) and (not pipelines or a.pipeline in pipelines) and not tagged]
     return json_response(paged(ctx, items, lambda a: analysis_json(a, True), _ANALYSIS_SORT), content_type=V3)
 
 

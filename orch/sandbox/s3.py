@@ -77,15 +77,19 @@ class SandboxS3:
         """Key of a data item: ``<owning project id><path>``, without the leading slash."""
         return f"{item.owner.id}{item.path}"
 
-    def etags(self, prefix_keys: set[str]) -> dict[str, str]:
-        """ETag of each of ``prefix_keys`` that exists now (one HEAD per key)."""
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return False
+        return True
+
+    def list(self, prefix: str) -> dict[str, str]:
+        """Key -> ETag of every object under ``prefix``."""
         out = {}
-        for key in prefix_keys:
-            try:
-                head = self._client.head_object(Bucket=self.bucket, Key=key)
-            except ClientError:
-                continue
-            out[key] = head["ETag"]
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                out[obj["Key"]] = obj["ETag"]
         return out
 
     def get(self, key: str) -> bytes:

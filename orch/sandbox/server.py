@@ -29,7 +29,7 @@ from orch.errors import ConfigError
 from orch.sandbox import basespace_api, control, ica_api
 from orch.sandbox.clock import SandboxClock
 from orch.sandbox.s3 import SandboxS3
-from orch.sandbox.state import DataItem, World
+from orch.sandbox.state import DataItem, World, data_id_for
 from orch.sandbox.web import Ctx, HttpError, json_response
 from orch.sandbox.world import dump_world, load_world
 
@@ -107,7 +107,8 @@ class Sandbox:
         self._server = None
         self._thread: threading.Thread | None = None
         self._secret = secrets.token_bytes(16)
-        self._uploads: dict[str, tuple[str, str | None]] = {}  # data id -> (s3 key, etag already absorbed)
+        self._uploads: dict[str, str] = {}  # data id -> S3 key (a folder: prefix) awaiting an upload
+        self._seen: dict[str, str] = {}  # S3 key -> ETag already absorbed (folder uploads)
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self.base_url = ""
@@ -211,9 +212,8 @@ class Sandbox:
         return hmac.new(self._secret, f"{op}:{data_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def expect_upload(self, item: DataItem, key: str) -> None:
-        """Credentials were issued for ``item``: absorb the object at ``key`` once it appears."""
-        previous = self._uploads.get(item.id)
-        self._uploads[item.id] = (key, previous[1] if previous else None)
+        """Write credentials were issued for ``item``: absorb what lands at ``key`` (a folder: under it)."""
+        self._uploads[item.id] = key
 
     def absorb_upload(self, item: DataItem, body: bytes, now: datetime) -> None:
         item.content = body
@@ -222,21 +222,33 @@ class Sandbox:
         item.time_modified = now
 
     def _absorb_s3_uploads(self, now: datetime) -> None:
-        if not self._uploads:
-            return
-        etags = self.s3.etags({key for key, _ in self._uploads.values()})
-        for data_id, (key, seen) in list(self._uploads.items()):
-            etag = etags.get(key)
-            if etag is None or etag == seen:
-                continue
+        """Turn finished uploads into AVAILABLE files (called before every request)."""
+        for data_id, key in list(self._uploads.items()):
             item = self.world.data_by_id.get(data_id)
             if item is None:
                 del self._uploads[data_id]
-                continue
-            if item.is_folder:  # a folder's credentials: every object under it becomes a file
-                continue
-            self.absorb_upload(item, self.s3.get(key), now)
-            self._uploads[data_id] = (key, etag)
+            elif not item.is_folder:
+                if self.s3.exists(key):
+                    self.absorb_upload(item, self.s3.get(key), now)
+                    del self._uploads[data_id]  # AVAILABLE now; new credentials need a PARTIAL file
+            else:  # every new object under a folder's prefix becomes a file in it
+                for obj_key, etag in self.s3.list(key).items():
+                    if self._seen.get(obj_key) == etag:
+                        continue
+                    rel = obj_key[len(key):]
+                    if not rel or rel.endswith("/") or "//" in rel:
+                        continue
+                    path = item.path + rel
+                    target = item.owner.data.get(path)
+                    if target is None:
+                        self.world.ensure_folders(item.owner, path, now)
+                        target = DataItem(id=data_id_for(item.owner.id, path), owner=item.owner, path=path,
+                                          status="PARTIAL", time_created=now, time_modified=now, size=0)
+                        self.world.add_data(target)
+                    if target.is_folder or target.status not in ("PARTIAL", "AVAILABLE"):
+                        continue
+                    self.absorb_upload(target, self.s3.get(obj_key), now)
+                    self._seen[obj_key] = etag
 
     # ------------------------------------------------------------------ request counts
     def count(self, template: str) -> None:

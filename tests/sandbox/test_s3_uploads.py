@@ -80,3 +80,23 @@ def test_create_file_conflict_is_409_problem(sandbox):
     r = requests.post(url, headers=H, json={"name": "a.csv", "folderPath": "/m/"})
     assert r.status_code == 409 and r.json()["status"] == 409
     assert requests.post(url, headers=H, json={"name": "a.csv", "folderPath": "no-slash"}).status_code == 400
+
+
+def test_folder_credentials_upload_creates_files(sandbox):
+    made = requests.post(f"{sandbox.ica_url}/api/projects/{DST}/data:createFile", headers=H,
+                         json={"name": "seed.txt", "folderPath": "/batch/"}).json()
+    folder = requests.get(f"{sandbox.ica_url}/api/projects/{DST}/data", headers=H,
+                          params={"filePath": "/batch/", "filePathMatchMode": "FULL_CASE_INSENSITIVE"}).json()
+    folder_id = folder["items"][0]["data"]["id"]
+    assert folder_id.startswith("fol.") and made["data"]["id"].startswith("fil.")
+    creds = requests.post(f"{sandbox.ica_url}/api/projects/{DST}/data/{folder_id}:createTemporaryCredentials",
+                          headers=H).json()["awsTempCredentials"]
+    assert creds["objectPrefix"].endswith("/batch/")
+    s3 = _s3(creds, sandbox.s3_endpoint_url)
+    s3.put_object(Bucket=creds["bucket"], Key=creds["objectPrefix"] + "sub/a.txt", Body=b"A")
+    s3.put_object(Bucket=creds["bucket"], Key=creds["objectPrefix"] + "seed.txt", Body=b"seed")
+    listed = requests.get(f"{sandbox.ica_url}/api/projects/{DST}/data", headers=H,
+                          params={"filePath": "/batch/", "type": "FILE"}).json()["items"]
+    got = {d["data"]["details"]["path"]: (d["data"]["details"]["status"], d["data"]["details"]["fileSizeInBytes"])
+           for d in listed}
+    assert got == {"/batch/seed.txt": ("AVAILABLE", 4), "/batch/sub/a.txt": ("AVAILABLE", 1)}
