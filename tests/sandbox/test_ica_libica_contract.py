@@ -274,3 +274,26 @@ def test_temporary_credentials_aws_and_rclone(client):
     cfg = rclone.rclone_temp_credentials.config
     assert cfg["access_key_id"] == aws.access_key and rclone.rclone_temp_credentials.file_path_prefix == \
         f"{aws.bucket}/{aws.object_prefix}"
+
+
+def test_pydantic_generation_of_libica_reads_the_same_responses(sandbox):
+    """libica also ships a pydantic (openapi-generator v7) client; it must parse the sandbox too."""
+    import libica.openapi.v3 as v3
+    from libica.openapi.v3.api.project_analysis_api import ProjectAnalysisApi as AnalysisV3
+    from libica.openapi.v3.api.project_data_api import ProjectDataApi as DataV3
+    from libica.openapi.v3.api.project_data_linking_batch_api import ProjectDataLinkingBatchApi as BatchV3
+    from libica.openapi.v3.models import CreateProjectDataLinkingBatch as Batch
+    from libica.openapi.v3.models import CreateProjectDataLinkingBatchItem as BatchItem
+
+    cfg = v3.Configuration(host=sandbox.ica_url)
+    cfg.api_key["ApiKeyAuth"] = "test-key"
+    with v3.ApiClient(cfg) as c:
+        data = DataV3(c)
+        assert len(data.get_project_data_list(SRC, page_size="100").items) == 17
+        assert data.get_project_data(SRC, R1).data.details.status == "AVAILABLE"
+        assert AnalysisV3(c).get_analysis_outputs(SRC, ANALYSIS).items[0].code == "Output"
+        assert data.link_data_to_project(DST, R1).data.details.owning_project_id == SRC
+        job = BatchV3(c).create_project_data_linking_batch(DST, Batch(items=[BatchItem(data_id=R2)])).job
+        assert job.status == "RUNNING"
+        c.set_default_header("Accept", V4)
+        assert AnalysisV3(c).get_analysis(SRC, ANALYSIS).status == "SUCCEEDED"
