@@ -88,17 +88,18 @@ def test_manifest_bytes_sorted_and_quoted(make_orch):
     files = ["Samples/Lane_2/M-0_S1_L002_R1_001.fastq.gz",
              'Samples/Lane_1/M-"q"_S3_L001_R1_001.fastq.gz',
              "Samples/Lane_1/M-9_S2_L001_R1_001.fastq.gz",
-             "Samples/Lane_1/M-1,x_S1_L001_R1_001.fastq.gz"]
+             "Samples/Lane_1/M-1,x_S1_L001_R1_001.fastq.gz",
+             "Samples/Lane_3/M-\u00e9t\u00e9_S4_L003_R1_001.fastq.gz"]
     a = w.analysis(start=ago(days=1), files=files)
     orch = make_orch(w.build())
     plan = orch.plan()
-    assert plan.one(action="manifest")["params"]["rows"] == 4
+    assert plan.one(action="manifest")["params"]["rows"] == 5
     orch.apply()
 
     text = manifest_bytes(orch.state(), DESTINATION, manifest_path(a.reference))
     lines = text.splitlines()
     assert lines[0] == MANIFEST_HEADER
-    assert len(lines) == 5, text
+    assert len(lines) == 6, text
     ordered = sorted(files, key=lambda n: a.path(n))
     expected = [[n.rsplit("/", 1)[1], a.path(n), a.file_id(n), w.destination_id] for n in ordered]
     assert list(csv.reader(io.StringIO(text)))[1:] == expected
@@ -106,6 +107,7 @@ def test_manifest_bytes_sorted_and_quoted(make_orch):
     assert lines[1].startswith('"M-""q""_S3_L001_R1_001.fastq.gz","'), lines[1]
     assert lines[2].startswith('"M-1,x_S1_L001_R1_001.fastq.gz","'), lines[2]
     assert lines[3] == f"M-9_S2_L001_R1_001.fastq.gz,{a.path(files[2])},{a.file_id(files[2])},{w.destination_id}"
+    assert lines[5].startswith("M-\u00e9t\u00e9_S4_L003_R1_001.fastq.gz,")  # UTF-8, unquoted
     assert text.endswith(("\n", "\r\n"))
 
 
@@ -173,6 +175,36 @@ def test_only_succeeded_bclconvert_analyses_are_handed_off(make_orch, pipeline, 
     assert got == (["link", "manifest", "mark_managed"] if handed_off else []), plan.brief()
     if handed_off:
         assert plan.one(action="link")["resource"]["id"] == a.file_id("M-1_S1_L001_R1_001.fastq.gz")
+
+
+def test_ledger_export_holds_the_handed_off_analysis(make_orch):
+    w = WorldBuilder()
+    a = w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    orch = make_orch(w.build())
+    orch.apply()
+    lines = orch.ledger_export().splitlines()
+    assert lines == ["analysis_id_managed,run_id", f"{a.id},{a.reference}"]
+
+
+def test_glued_legacy_rows_are_both_managed(make_orch):
+    """The old table's damage (two rows glued on one line, no final newline) must not make an
+    analysis look unmanaged: neither is handed off again."""
+    w = WorldBuilder()
+    one = w.analysis(start=ago(days=3), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    two = w.analysis(start=ago(days=2), files=["M-2_S1_L001_R1_001.fastq.gz"])
+    orch = make_orch(w.build())
+    orch.ledger_import(f"analysis_id_managed,run_id\n{one.id},{one.reference}{two.id},{two.reference}")
+    assert orch.plan().select(policy=HANDOFF) == []
+
+
+def test_all_files_linked_and_manifest_present_only_records(make_orch):
+    w = WorldBuilder()
+    a = w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    w.already_linked(a, "M-1_S1_L001_R1_001.fastq.gz")
+    w.destination_file(manifest_path(a.reference))
+    orch = make_orch(w.build())
+    plan = orch.plan()
+    assert [(x["action"], x["resource"]["id"]) for x in plan.actions] == [("mark_managed", a.id)]
 
 
 def test_analysis_in_the_ledger_is_not_handed_off(make_orch):

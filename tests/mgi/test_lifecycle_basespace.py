@@ -90,6 +90,12 @@ def run_world():
     r["at_60"] = w.run("20260905_LH00619_0024_B22HHFJLT4", at(60 * DAY))
     w.analysis("20261120_LH00619_0030_B22JJFJLT4", start=ago(days=3))
     r["new"] = w.run("20261120_LH00619_0030_B22JJFJLT4", ago(days=5))
+    # names that are not the run folder of any analysis: another date form, a run folder that is
+    # not at the start of the userReference
+    w.analysis("20260805_LH00619_0025_B22KKFJLT4", start=ago(days=3))
+    r["other_form"] = w.run("260805_LH00619_0025_B22KKFJLT4", ago(days=100))
+    w.analysis("rerun-20260806_LH00619_0026_B22LLFJLT4", start=ago(days=3))
+    r["not_leading"] = w.run("20260806_LH00619_0026_B22LLFJLT4", ago(days=100))
     # runs with no analysis in the source project (one has an analysis in another project)
     r["orphan_old"] = w.run("20260701_LH00619_0009_B22AAFJLT4", ago(days=100))
     r["orphan_mid"] = w.run("20260702_LH00619_0010_B22ABFJLT4", ago(days=70))
@@ -121,14 +127,16 @@ def test_runs_default_source_scope_then_all(make_orch):
     assert_well_formed(everything)
     allmap = {k: ((DEL_ALL if p == DEL_RUN else ARC_ALL), a, t) for k, (p, a, t) in source.items()}
     allmap |= {"orphan_old": (DEL_ALL, "delete", None), "orphan_mid": (ARC_ALL, "archive", None),
-               "orphan_old_arch": (DEL_ALL, "unarchive", "delete"), "elsewhere_old": (DEL_ALL, "delete", None)}
+               "orphan_old_arch": (DEL_ALL, "unarchive", "delete"), "elsewhere_old": (DEL_ALL, "delete", None),
+               "other_form": (DEL_ALL, "delete", None), "not_leading": (DEL_ALL, "delete", None)}
     assert lifecycle(everything) == sorted((p, a, r[k], t) for k, (p, a, t) in allmap.items()), everything.brief()
 
     orch.apply()  # default scope: orphans are untouched
     runs = orch.state().runs()
     assert r["old"] not in runs and r["at_90p"] not in runs
     assert runs[r["mid"]].get("ArchiveStatus") == "Archiving"
-    for k in ("orphan_old", "orphan_mid", "orphan_old_arch", "elsewhere_old", "mid_arch", "at_60", "new"):
+    for k in ("orphan_old", "orphan_mid", "orphan_old_arch", "elsewhere_old", "mid_arch", "at_60", "new",
+              "other_form", "not_leading"):
         assert r[k] in runs and runs[r[k]].get("ArchiveStatus") is None, k
 
 
