@@ -64,6 +64,8 @@ class FileBuilder:
         self.vars: dict[str, Any] = {}
         self._named: dict[str, Any] = {}
         self._building: list[str] = []
+        #: the document passed the schema (its structure can be trusted)
+        self.schema_ok = False
 
     # ------------------------------------------------------------------ problems
     def error(self, path: tuple, message: str, key: bool = False) -> None:
@@ -196,6 +198,7 @@ class FileBuilder:
             self.error(path, message, key=key)
         if self.problems:
             return None
+        self.schema_ok = True
         self._vars(data)
         scope = self._scope(data.get("scope") or {})
         for name in sorted(data.get("matchers") or {}):

@@ -65,7 +65,7 @@ def build_files(paths: Iterable[str], var_overrides: dict[str, str] | None = Non
     # Policy names are unique across everything loaded together.
     first: dict[str, tuple[str, int]] = {}
     for b in builders:
-        if b.doc is None or not isinstance(b.doc.data, dict):
+        if not b.schema_ok:
             continue
         for i, pol in enumerate(b.doc.data.get("policies") or []):
             name = pol.get("name") if isinstance(pol, dict) else None
@@ -81,10 +81,9 @@ def build_files(paths: Iterable[str], var_overrides: dict[str, str] | None = Non
                 first.setdefault(name, (b.path, b.doc.pos(("policies", i, "name"))[0]))
     # A --var must name a variable of at least one file.
     if overrides:
-        known = sorted({k for b in builders if b.doc and isinstance(b.doc.data, dict)
-                        for k in (b.doc.data.get("vars") or {}) if isinstance(b.doc.data.get("vars"), dict)})
+        known = sorted({k for b in builders if b.schema_ok for k in (b.doc.data.get("vars") or {})})
         for name in sorted(set(overrides) - set(known)):
-            where = next((b for b in builders if b.doc and isinstance(b.doc.data, dict)), None)
+            where = next((b for b in builders if b.schema_ok), None)
             msg = f"unknown variable {name!r} given with --var (variables: {', '.join(known) or 'none'})"
             if where is not None:
                 line, col = where.doc.pos(("vars",), key=True)

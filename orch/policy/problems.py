@@ -12,6 +12,12 @@ class Problem:
     column: int
     message: str
 
+    def __post_init__(self) -> None:
+        # One problem is one line, whatever odd keys or values the file holds.
+        if len(self.message.splitlines()) > 1 or "\x00" in self.message:
+            clean = self.message.encode("unicode_escape").decode("ascii")
+            object.__setattr__(self, "message", clean)
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 

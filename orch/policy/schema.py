@@ -210,7 +210,7 @@ def describe_error(err: ValidationError) -> tuple[tuple, bool, str]:
                 return path, False, f"{where}: {err.instance!r} needs parameters: write {err.instance}: {{...}}"
             return path, False, f"{where}: {custom}: {_short(err.instance)} (allowed: {', '.join(map(str, err.validator_value))})"
         if v == "maxProperties" and isinstance(err.instance, dict):
-            return path, False, f"{where}: {custom} (got {', '.join(map(str, err.instance))})"
+            return path, False, f"{where}: {custom} (got {', '.join(map(repr, err.instance))})"
         return path, False, f"{where}: {custom}"
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message

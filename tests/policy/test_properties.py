@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MGI_TEXT = (ROOT / "policies" / "mgi.yaml").read_text()
 MGI_DATA = yaml.safe_load(MGI_TEXT)
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=int(__import__("os").environ.get("HYP_N", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
                     st.text(max_size=20), st.sampled_from(["{{ x }}", "{{", "90d", "(", "managed", "delete",
