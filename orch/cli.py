@@ -262,22 +262,33 @@ def sandbox_serve(
 
 @sandbox_app.command("generate")
 def sandbox_generate(
-    analyses: int = typer.Option(20, "--analyses", help="Number of ICA analyses in the source project."),
+    analyses: Optional[int] = typer.Option(None, "--analyses", help="Number of ICA analyses in the source project (default 20)."),
     files_per_analysis: int = typer.Option(24, "--files-per-analysis", help="Output files per analysis."),
+    files: Optional[int] = typer.Option(None, "--files", help="About this many output files in all (sets --analyses)."),
     bssh_fraction: float = typer.Option(0.5, "--bssh-fraction", help="Fraction of analyses managed by BaseSpace."),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same world)."),
     now: Optional[str] = typer.Option(None, "--now", help="The world's clock (default 2026-11-25T12:00:00Z)."),
+    fmt: str = typer.Option("yaml", "--format", help="yaml, or json (also YAML; loads far faster for big worlds)."),
 ):
     """Write a realistic world of any size to stdout (deterministic for a seed)."""
 
     def body():
         try:
-            from orch.sandbox.generate import generate_world, dump_world_yaml
+            from orch.sandbox.generate import dump_world_json, dump_world_yaml, generate_world
         except ImportError:
             raise not_built("orch sandbox generate")
-        world = generate_world(analyses=analyses, files_per_analysis=files_per_analysis,
+        if fmt not in ("yaml", "json"):
+            raise ConfigError(f"--format must be yaml or json, not {fmt!r}")
+        if files is not None and analyses is not None:
+            raise ConfigError("give --analyses or --files, not both")
+        count = 20 if analyses is None else analyses
+        if files is not None:
+            if files < 0 or files_per_analysis < 1:
+                raise ConfigError("--files must not be negative and --files-per-analysis must be at least 1")
+            count = -(-files // files_per_analysis)
+        world = generate_world(analyses=count, files_per_analysis=files_per_analysis,
                                bssh_fraction=bssh_fraction, seed=seed, now=_parse_now(now))
-        sys.stdout.write(dump_world_yaml(world))
+        sys.stdout.write(dump_world_json(world) if fmt == "json" else dump_world_yaml(world))
 
     run_guarded(body)
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from orch.cli import app
 from orch.errors import ConfigError
-from orch.sandbox.generate import BCLCONVERT_PIPELINES, dump_world_yaml, generate_world
+from orch.sandbox.generate import BCLCONVERT_PIPELINES, dump_world_json, dump_world_yaml, generate_world
 from orch.timeutil import parse_ts
 
 RUN_FOLDER = re.compile(r"^(\d{8}|\d{6})_(LH|A|VH)\d{5}_\d{4}_([AB][A-Z0-9]{9}|AAA[A-Z0-9]{4}M5)$")
@@ -229,3 +229,24 @@ def test_cli_generate_bad_size_is_one_line():
     result = CliRunner().invoke(app, ["sandbox", "generate", "--bssh-fraction", "2"])
     assert result.exit_code == 1
     assert "between 0 and 1" in result.output and "Traceback" not in result.output
+
+
+def test_cli_generate_json_and_total_files():
+    result = CliRunner().invoke(app, ["sandbox", "generate", "--files", "95", "--files-per-analysis", "10",
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc == generate_world(analyses=10, files_per_analysis=10)
+    both = CliRunner().invoke(app, ["sandbox", "generate", "--files", "95", "--analyses", "3"])
+    assert both.exit_code == 1 and "not both" in both.output
+
+
+def test_yaml_dump_reads_back_identically_for_any_json_like_world():
+    odd = {"format_version": 1, "now": "2026-11-25T12:00:00Z",
+           "ica": {"projects": [{"name": "x: y # z", "data": [{"path": "/ü/'q\"\n- [", "size": 0}],
+                                 "analyses": []}], "link_batches": []},
+           "odd key": [[1, 2.5, None, True], [], {}], "e": {}}
+    assert yaml.safe_load(dump_world_yaml(odd)) == odd
+    world = generate_world(analyses=12, files_per_analysis=9, seed=6)
+    assert yaml.safe_load(dump_world_yaml(world)) == world
+    assert json.loads(dump_world_json(world)) == world
