@@ -224,6 +224,10 @@ class FileBuilder:
 
     def _vars(self, data: dict[str, Any]) -> None:
         defaults = dict(data.get("vars") or {})
+        for name, value in defaults.items():
+            if is_template(value):
+                self.error(("vars", name), f"variable {name!r}: variables are literal values; "
+                                           "templates are not rendered inside vars")
         for name, text in self.overrides.items():
             if name not in defaults:
                 continue  # unknown names are reported by the loader (they may belong to another file)

@@ -9,6 +9,7 @@ from orch.errors import PolicyError
 from orch.policy.build import FileBuilder
 from orch.policy.model import PolicyFile, PolicySet
 from orch.policy.problems import Problem
+from orch.policy.yamlpos import MAX_BYTES
 
 EXTENSIONS = (".yaml", ".yml")
 
@@ -52,7 +53,12 @@ def build_files(paths: Iterable[str], var_overrides: dict[str, str] | None = Non
     for path in files:
         try:
             with open(path, "rb") as fh:
-                raw = fh.read(64 * 1024 * 1024 + 1)
+                size = os.fstat(fh.fileno()).st_size
+                if size > MAX_BYTES:
+                    problems.append(Problem(path, 1, 1, f"file too large ({size} bytes; a policy file may "
+                                                        f"hold at most {MAX_BYTES} bytes)"))
+                    continue
+                raw = fh.read(MAX_BYTES + 1)
         except OSError as exc:
             problems.append(Problem(path, 1, 1, f"cannot read: {exc.strerror or exc}"))
             continue

@@ -7,6 +7,7 @@ with :func:`render_template` or :func:`render_for_resource`.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -47,10 +48,25 @@ def _describe(exc: Exception) -> str:
     return f"template failed: {type(exc).__name__}: {exc}"
 
 
+@lru_cache(maxsize=4096)
+def _names(text: str) -> frozenset[str]:
+    return frozenset(meta.find_undeclared_variables(_ENV.parse(text)))
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)
+
+
+@lru_cache(maxsize=4096)
+def _expression(expr: str):
+    return _ENV.compile_expression(expr, undefined_to_none=False)
+
+
 def undeclared_names(text: str) -> set[str]:
     """Names a template reads from its context (raises TemplateError when it does not parse)."""
     try:
-        return set(meta.find_undeclared_variables(_ENV.parse(text)))
+        return set(_names(text))
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(_describe(exc)) from None
 
@@ -58,7 +74,7 @@ def undeclared_names(text: str) -> set[str]:
 def render_template(template: str, context: dict[str, Any]) -> str:
     """Render ``template`` to a string; an undefined name raises TemplateError."""
     try:
-        return _ENV.from_string(template).render(**context)
+        return _compiled(template).render(**context)
     except Exception as exc:  # Jinja raises many kinds; all become one clear message
         raise TemplateError(_describe(exc)) from None
 
@@ -70,7 +86,7 @@ def render_value(text: str, context: dict[str, Any]) -> Any:
     expr = _single_expression(text)
     if expr is not None:
         try:
-            value = _ENV.compile_expression(expr, undefined_to_none=False)(**context)
+            value = _expression(expr)(**context)
             if isinstance(value, jinja2.Undefined):
                 str(value)  # raises UndefinedError with Jinja's own message
             return value

@@ -32,14 +32,12 @@ def _keyed(kind: str, registry, string_names: list[str], single_key_names: list[
         "if": {"type": "object", "not": {"required": ["field"]}} if kind == "matcher" else {"type": "object"},
         "then": {"minProperties": 1, "maxProperties": 1,
                  "propertyNames": {"enum": single_key_names},
+                 "properties": {name: {"$ref": f"#/$defs/{kind}.{name}"} for name in single_key_names},
                  "x-messages": {"maxProperties": f"a {kind} is a mapping with exactly one key"
                                 + ("; combine several with all: [...]" if kind == "matcher" else
                                    "; write each action as its own list item"),
                                 "minProperties": f"empty {kind}"}},
     })
-    for name in single_key_names:
-        chain.append({"if": {"type": "object", "required": [name]},
-                      "then": {"properties": {name: {"$ref": f"#/$defs/{kind}.{name}"}}}})
     return {"type": ["string", "object"], "allOf": chain}
 
 

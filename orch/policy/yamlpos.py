@@ -17,7 +17,7 @@ try:  # libyaml is much faster and keeps marks too
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 1024 * 1024  # policy files are a few KB; this bounds lint time to seconds
 MAX_NODES = 200_000
 
 

@@ -123,7 +123,7 @@ def test_bad_files(tmp_path, content, where, message):
 
 def test_huge_file_is_refused_quickly(tmp_path):
     out = lint_text(tmp_path, b"# pad\n" * 1_000_000)
-    assert out == [f"{tmp_path / 'p.yaml'}:1:1: file too large (6000000 bytes; a policy file may hold at most 5242880 bytes)"]
+    assert out == [f"{tmp_path / 'p.yaml'}:1:1: file too large (6000000 bytes; a policy file may hold at most 1048576 bytes)"]
 
 
 def test_alias_bomb_is_refused(tmp_path):
@@ -188,6 +188,7 @@ def test_templates_validate_where_int_bool_duration_expected(tmp_path):
     ({"- {field: name, regex: 'x'}": "- use: nope"}, "unknown named matcher 'nope' (matchers: none defined)"),
     ({"resource: ica.data": "resource: bssh.dataset"}, "project names an ICA project; bssh.dataset policies do not take one"),
     ({"    project: \"{{ src }}\"\n": ""}, "a ica.data policy needs project (or from)"),
+    ({"days: 90}": "days: 90, d2: \"{{ days }}\"}"}, "variables are literal values"),
     ({"actions: [archive]": "actions: [archive]\n    enabled: \"{{ src }}\""}, "enabled must render to true or false, got 'proj_a'"),
 ])
 def test_semantic_problems(tmp_path, subs, message):
