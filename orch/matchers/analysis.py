@@ -27,7 +27,7 @@ class StatusMatcher(BaseMatcher):
     example = "status: [SUCCEEDED, FAILED, FAILEDFINAL, ABORTED]"
     schema = {"type": ["string", "array"], "minLength": 1, "minItems": 1,
               "items": {"type": "string", "minLength": 1},
-              "description": "a status or a list of statuses"}
+              "x-expected": "a status or a list of statuses"}
 
     @classmethod
     def build(cls, value: Any, b: BuildContext, path: Path) -> "StatusMatcher | None":
@@ -136,7 +136,7 @@ class ManagedByMatcher(BaseMatcher):
            "projects); ica: they do not.")
     example = "managed_by: basespace"
     schema = {"type": "string", "pattern": "^(basespace|ica)$|\\{\\{|\\{%",
-              "description": "basespace, ica or a {{ template }}"}
+              "x-expected": "basespace, ica or a {{ template }}"}
 
     @classmethod
     def build(cls, value: Any, b: BuildContext, path: Path) -> "ManagedByMatcher | None":

@@ -37,7 +37,7 @@ class FieldMatcher(BaseMatcher):
             "eq": _SCALAR,
             "ne": _SCALAR,
             "in": {"type": ["array", "string"], "items": _SCALAR, "pattern": "\\{\\{|\\{%",
-                   "description": "a list of values or a {{ template }}"},
+                   "x-expected": "a list of values or a {{ template }}"},
             "regex": {"type": "string"},
             "glob": {"type": "string"},
             "exists": {"$ref": "#/$defs/bool"},

@@ -4,7 +4,7 @@ that turns jsonschema errors into one precise message at the offending node."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -33,7 +33,7 @@ def _keyed(kind: str, registry, string_names: list[str], single_key_names: list[
         "then": {"minProperties": 1, "maxProperties": 1,
                  "propertyNames": {"enum": single_key_names},
                  "properties": {name: {"$ref": f"#/$defs/{kind}.{name}"} for name in single_key_names},
-                 "x-messages": {"maxProperties": f"a {kind} is a mapping with exactly one key"
+                 "x-messages": {"maxProperties": f"{'an' if kind == 'action' else 'a'} {kind} is a mapping with exactly one key"
                                 + ("; combine several with all: [...]" if kind == "matcher" else
                                    "; write each action as its own list item"),
                                 "minProperties": f"empty {kind}"}},
@@ -44,15 +44,15 @@ def _keyed(kind: str, registry, string_names: list[str], single_key_names: list[
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     defs: dict[str, Any] = {
-        "template": {"type": "string", "pattern": TEMPLATE, "description": "a {{ template }}"},
+        "template": {"type": "string", "pattern": TEMPLATE, "description": "a {{ template }}", "x-expected": "a {{ template }}"},
         "bool": {"type": ["boolean", "string"], "pattern": TEMPLATE,
-                 "description": "true, false or a {{ template }}"},
+                 "description": "true, false or a {{ template }}", "x-expected": "true, false or a {{ template }}"},
         "count": {"type": ["integer", "string"], "minimum": 0, "pattern": TEMPLATE,
-                  "description": "a whole number >= 0 or a {{ template }}"},
+                  "description": "a whole number >= 0 or a {{ template }}", "x-expected": "a whole number >= 0 or a {{ template }}"},
         "percent": {"type": ["number", "string"], "minimum": 0, "maximum": 100, "pattern": TEMPLATE,
-                    "description": "a number from 0 to 100 or a {{ template }}"},
+                    "description": "a number from 0 to 100 or a {{ template }}", "x-expected": "a number from 0 to 100 or a {{ template }}"},
         "duration": {"type": "string", "pattern": "^\\s*\\d+(\\.\\d+)?\\s*[smhdw]\\s*$|" + TEMPLATE,
-                     "description": "a duration such as 90d or 12h (units s, m, h, d, w) or a {{ template }}"},
+                     "description": "a duration such as 90d or 12h (units s, m, h, d, w) or a {{ template }}", "x-expected": "a duration such as 90d or 12h (units s, m, h, d, w) or a {{ template }}"},
         "filters": {"type": "array", "items": {"$ref": "#/$defs/matcher"}},
     }
     matcher_names = [n for n in matchers.names() if n != "field"]
@@ -115,7 +115,7 @@ def _schema() -> dict[str, Any]:
             "group": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
             "vars": {"type": "object", "propertyNames": {"pattern": IDENT},
                      "additionalProperties": {"type": ["string", "number", "boolean"],
-                                              "description": "a string, number or boolean (no templates)"}},
+                                              "description": "a string, number or boolean (no templates)", "x-expected": "a string, number or boolean (no templates)"}},
             "scope": {"type": "object",
                       "properties": {"ica_projects": {"type": "array", "items": {"type": "string", "minLength": 1}},
                                      "bssh_projects": {"type": "array", "items": {"type": "string", "minLength": 1}},
@@ -213,7 +213,7 @@ def describe_error(err: ValidationError) -> tuple[tuple, bool, str]:
     if v == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return path, False, f"{where}: missing required key {missing!r}"
-    desc = schema.get("description")
+    desc = schema.get("x-expected")
     if v in ("minimum", "maximum"):
         word = "at least" if v == "minimum" else "at most"
         return path, False, f"{where}: must be {word} {err.validator_value}, got {_short(err.instance)}"
@@ -243,12 +243,17 @@ def _in_matcher(err: ValidationError) -> bool:
     return any("matcher" in str(p) for p in err.absolute_schema_path)
 
 
-def schema_errors(data: Any) -> Iterator[tuple[tuple, bool, str]]:
-    """Every schema problem of a parsed document, each reduced to its most specific error."""
-    seen = set()
+def schema_errors(data: Any) -> list[tuple[tuple, bool, str]]:
+    """Every schema problem of a parsed document, each reduced to its most specific error.
+
+    An unknown key explains a missing one in the same mapping (a typo), so other problems
+    of a mapping that has an unknown key are left out.
+    """
+    items: list[tuple[tuple, bool, str]] = []
     for err in _validator().iter_errors(data):
         best = best_match([err]) if err.context else err
         item = describe_error(best)
-        if item not in seen:
-            seen.add(item)
-            yield item
+        if item not in items:
+            items.append(item)
+    typo_in = {path[:-1] for path, key, _msg in items if key}
+    return [it for it in items if it[1] or it[0] not in typo_in]
