@@ -152,7 +152,7 @@ def test_missing_path_and_empty_folder(tmp_path):
     ({"- {field: name, regex: 'x'}": "- {field: name, regex: 'x', eq: y}"}, "11:9", "exactly one operator"),
     ({"- {field: name, regex: 'x'}": "- {status: A, managed: true}"}, "11:9", "a matcher is a mapping with exactly one key"),
     ({"- {field: name, regex: 'x'}": "- {age: {field: x, older_thn: 1d}}"}, "11:26", "unknown key 'older_thn' in policies[0].filters[0].age (allowed: field, older_than, younger_than)"),
-    ({"- {field: name, regex: 'x'}": "- {status: {eq: A}}"}, "11:19", "expected a status or a list of statuses, got a mapping"),
+    ({"- {field: name, regex: 'x'}": "- {status: {eq: A}}"}, "11:18", "expected a status or a list of statuses, got a mapping"),
     ({"    description: test policy\n": ""}, "6:5", "policies[0]: missing required key 'description'"),
     ({"actions: [archive]": "actions: [archive]\n    max_resources: {percent: 101}"}, "13:30", "must be at most 100, got 101"),
 ])
