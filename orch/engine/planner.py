@@ -579,6 +579,7 @@ class Planner:
             deps.discard(a.id)
             a.depends_on = sorted(deps)
         kept_ids = {a.id for a in keep}
+        _handoff_first(keep)
         out = list(keep)
         dropped: set[str] = set()
         # an action whose dependency was dropped is dropped too (it would never run)
@@ -593,6 +594,29 @@ class Planner:
                     dropped.add(a.id)
                     changed = True
         return out
+
+
+def _handoff_first(actions: list[PlannedAction]) -> None:
+    """Archiving or deleting ICA data that this plan also hands off waits for the hand-off.
+
+    Links into another project share the source's storage, so an archive or delete that ran first
+    would make the links stale (or hand off data nobody can read). The lifecycle action depends on
+    the links of files at or under its path and on the actions that depend on those links
+    (manifest, mark_managed); if the hand-off fails, the lifecycle action is not run.
+    """
+    links = [a for a in actions if a.action == "link" and a.resource.kind == "ica.data" and a.resource.path]
+    if not links:
+        return
+    for a in actions:
+        if a.action not in LIFECYCLE or a.resource.kind != "ica.data" or not a.resource.path:
+            continue
+        path = a.resource.path
+        under = {x.id for x in links if x.resource.project_id == a.resource.project_id
+                 and (x.resource.path == path or (path.endswith("/") and x.resource.path.startswith(path)))}
+        if not under:
+            continue
+        after = under | {x.id for x in actions if x.action in ANALYSIS_ACTIONS and under & set(x.depends_on)}
+        a.depends_on = sorted(set(a.depends_on) | after)
 
 
 def _storage_state(r: Resource) -> tuple[bool, bool, str]:
