@@ -45,6 +45,8 @@ from orch.timeutil import format_ts, parse_duration, parse_ts, utcnow
 
 # ---------------------------------------------------------------------------- schema
 _TS = {"type": "string", "format": "date-time", "description": "ISO 8601 UTC timestamp"}
+_UUID = {"type": "string", "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+         "description": "a UUID (ICA's clients parse these ids as UUIDs)"}
 _DURATION = {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$", "description": "e.g. 90d, 6h, 10m, 5s"}
 _DUE = dict(_TS, description="Sandbox-only: when the asynchronous work in flight completes (kept across dump/load).")
 
@@ -68,12 +70,12 @@ _DATA = _obj({
     "content": {"type": "string", "description": "The file's body (text)."},
     "contentBase64": {"type": "string", "description": "The file's body, base64 (binary uploads are dumped this way)."},
     "format": {"type": "string", "description": "format.code, e.g. FASTQ"},
-    "owningProjectId": {"type": "string", "description": "Set on data linked in from another project (same id there)."},
+    "owningProjectId": dict(_UUID, description="Set on data linked in from another project (same id there)."),
     "dueAt": _DUE,
 }, ["path"])
 
 _ANALYSIS = _obj({
-    "id": {"type": "string", "minLength": 1},
+    "id": _UUID,
     "reference": {"type": "string", "minLength": 1},
     "userReference": {"type": "string", "minLength": 1},
     "pipeline": {"type": "string", "minLength": 1, "description": "pipeline.code"},
@@ -86,15 +88,15 @@ _ANALYSIS = _obj({
 }, ["userReference"])
 
 _LINK_BATCH = _obj({
-    "id": {"type": "string"},
-    "jobId": {"type": "string"},
-    "projectId": {"type": "string"},
+    "id": _UUID,
+    "jobId": _UUID,
+    "projectId": _UUID,
     "timeCreated": _TS,
     "dueAt": _DUE,
     "timeFinished": _TS,
     "status": {"enum": ["RUNNING", "SUCCEEDED", "PARTIALLY_SUCCEEDED", "FAILED"]},
     "items": {"type": "array", "items": _obj({
-        "id": {"type": "string"}, "dataId": {"type": "string"},
+        "id": _UUID, "dataId": {"type": "string"},
         "status": {"enum": ["INITIALISED", "LINKED", "ALREADY_LINKED", "FAILED"]},
         "message": {"type": "string"}}, ["id", "dataId"])},
 }, ["id", "projectId", "timeCreated", "dueAt", "items"],
@@ -150,7 +152,7 @@ WORLD_SCHEMA: dict[str, Any] = {
             "api_key": {"type": "string", "minLength": 1, "description": "The X-API-Key accepted (default sandbox-key)."},
             "projects": {"type": "array", "items": _obj({
                 "name": {"type": "string", "minLength": 1},
-                "id": {"type": "string", "minLength": 1},
+                "id": _UUID,
                 "timeCreated": _TS,
                 "shortDescription": {"type": "string"},
                 "data": {"type": "array", "items": _DATA},

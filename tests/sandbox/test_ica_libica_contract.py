@@ -292,7 +292,7 @@ def test_pydantic_generation_of_libica_reads_the_same_responses(sandbox):
         assert len(data.get_project_data_list(SRC, page_size="100").items) == 17
         assert data.get_project_data(SRC, R1).data.details.status == "AVAILABLE"
         assert AnalysisV3(c).get_analysis_outputs(SRC, ANALYSIS).items[0].code == "Output"
-        assert data.link_data_to_project(DST, R1).data.details.owning_project_id == SRC
+        assert str(data.link_data_to_project(DST, R1).data.details.owning_project_id) == SRC
         job = BatchV3(c).create_project_data_linking_batch(DST, Batch(items=[BatchItem(data_id=R2)])).job
         assert job.status == "RUNNING"
         c.set_default_header("Accept", V4)

@@ -136,3 +136,9 @@ def test_implied_folders_inside_an_archived_folder_are_archived(small_world):
     src = world.projects[0]
     assert src.data.get("/ilmn-analyses/RUN_B/output/Samples/").status == "ARCHIVED"
     assert src.data.get("/ilmn-analyses/RUN_B/").status == "AVAILABLE"
+
+
+def test_ica_ids_must_be_uuids(small_world):
+    small_world["ica"]["projects"][0]["id"] = "ken-debug"
+    with pytest.raises(ConfigError, match=r"ica\.projects\[0\]\.id"):
+        load_world(small_world)
