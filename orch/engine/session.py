@@ -69,7 +69,7 @@ class Session:
             self._start_sandbox()
             sb = self.sandbox
             self.ica = Lazy(lambda: _ica_client(sb.ica_url, sb.world.api_key, sb.s3_endpoint_url,
-                                                settings.concurrency), "ICA sandbox")
+                                                settings.concurrency, link_poll=(0.25, 2.0)), "ICA sandbox")
             self.bssh = Lazy(lambda: _bssh_client(sb.basespace_url, sb.world.access_token, settings.concurrency),
                              "BaseSpace sandbox")
             self.now: datetime = settings.now or sb.clock.now().replace(microsecond=0)
@@ -149,10 +149,10 @@ def save_sandbox_state(world: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _ica_client(url: str, key: str, s3: str | None, concurrency: int):
+def _ica_client(url: str, key: str, s3: str | None, concurrency: int, **kw: Any):
     from orch.connectors.ica import IcaClient
 
-    return IcaClient(url, key, s3_endpoint_url=s3, concurrency=concurrency)
+    return IcaClient(url, key, s3_endpoint_url=s3, concurrency=concurrency, **kw)
 
 
 def _bssh_client(url: str, token: str, concurrency: int):

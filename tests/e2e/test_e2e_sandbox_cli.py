@@ -1,0 +1,76 @@
+"""``--sandbox``: an in-process sandbox whose state persists in .orch/sandbox/ between commands."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from typer.testing import CliRunner
+
+from e2e_helpers import MGI, every_kind_world
+from orch.cli import app
+
+
+def orch(*args: str):
+    res = CliRunner().invoke(app, list(args), env={"ORCH_STATE": None, "ORCH_PROTECT_FILE": None})
+    return res.exit_code, res.stdout, res.stderr
+
+
+def test_sandbox_plan_apply_plan_persists_between_commands(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    code, out, err = orch("plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["now"].startswith("2026-11-25T12:00")  # the sandbox clock, not the real one
+    assert plan["actions"]
+    saved = tmp_path / ".orch" / "sandbox" / "world.yaml"
+    assert saved.exists()
+    code, out, err = orch("apply", "--sandbox", "-p", MGI, "--yes")
+    assert code == 0, out + err
+    assert "Apply complete" in out
+    code, out, err = orch("plan", "--sandbox", "-p", MGI, "--detailed-exitcode")
+    assert code == 0, out + err
+    assert out.strip().endswith("No changes.")
+    state = yaml.safe_load(saved.read_text())
+    dest = next(p for p in state["ica"]["projects"] if p["name"] == "Ken_demos")
+    assert any(d.get("owningProjectId") for d in dest["data"])  # the links persisted
+    code, out, _ = orch("sandbox", "reset")
+    assert code == 0 and not saved.exists()
+
+
+def test_saved_plan_from_a_changed_policy_file_refuses_destructive_actions(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    policy = tmp_path / "mgi.yaml"
+    policy.write_text(open(MGI).read())
+    out_file = tmp_path / "plan.json"
+    code, _, err = orch("plan", "--sandbox", "--world", str(world), "-p", str(policy), "--out", str(out_file))
+    assert code == 0, err
+    policy.write_text(policy.read_text() + "\n# edited after the review\n")
+    code, out, err = orch("apply", str(out_file), "--sandbox")
+    assert code == 1
+    assert "changed since the plan" in err
+    assert "refused" in out
+    state = yaml.safe_load((tmp_path / ".orch" / "sandbox" / "world.yaml").read_text())
+    src = {d["path"]: d for d in next(p for p in state["ica"]["projects"] if p["name"] == "ken_debug")["data"]}
+    assert src["/ilmn-analyses/RUN_B/output/"]["status"] == "AVAILABLE"  # its delete was refused
+    assert src["/ilmn-analyses/RUN_C/output/"]["status"] == "ARCHIVING"  # archive is not destructive
+
+
+def test_protect_file_keeps_data_out_of_the_plan(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    protect = tmp_path / "protect.yaml"
+    protect.write_text("paths: [/ilmn-analyses/RUN_B/]\nids: [ds.old]\n")
+    res = CliRunner().invoke(app, ["plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json"],
+                             env={"ORCH_STATE": None, "ORCH_PROTECT_FILE": str(protect)})
+    assert res.exit_code == 0, res.stderr
+    ids = {a["resource"]["id"] for a in json.loads(res.stdout)["actions"]}
+    assert "ds.old" not in ids
+    assert not any(a["resource"].get("path", "").startswith("/ilmn-analyses/RUN_B/")
+                   for a in json.loads(res.stdout)["actions"])
+    assert "protect" in res.stderr
