@@ -302,6 +302,9 @@ class FileBuilder:
                 source = Source(AnalysisQuery(aproj, afilters), via)
         elif kind in ("ica.analysis", "ica.data") and "project" not in raw:
             self.error(path, f"a {kind} policy needs project (or from)", )
+        if kind == "bssh.dataset" and "from" not in raw and not scope.bssh_projects:
+            self.error(path, "a bssh.dataset policy without from selects the datasets of scope.bssh_projects, "
+                             "which is empty: add from or list the projects")
         if kind in ("ica.analysis", "bssh.trash") and "from" in raw:
             self.error(path + ("from",), f"{kind} policies do not take from")
         if kind == "bssh.trash":
@@ -332,6 +335,8 @@ class FileBuilder:
             if not (cls.resource_kinds & allowed):
                 self.error(apath, f"action {name!r} does not apply to {kind} resources "
                                   f"(only {', '.join(sorted(cls.resource_kinds))})")
+            if name == "manifest" and "for_each" not in raw:
+                self.error(apath, "manifest lists the files for_each selects: the policy needs for_each")
             if cls.is_destructive(spec.params) and not allow_destructive:
                 self.error(apath, f"action {name!r} is destructive: the policy must say allow_destructive: true")
             to = getattr(spec.params, "to", None)

@@ -190,6 +190,11 @@ def test_templates_validate_where_int_bool_duration_expected(tmp_path):
     ({"- {field: name, regex: 'x'}": "- use: nope"}, "unknown named matcher 'nope' (matchers: none defined)"),
     ({"resource: ica.data": "resource: bssh.dataset"}, "project names an ICA project; bssh.dataset policies do not take one"),
     ({"    project: \"{{ src }}\"\n": ""}, "a ica.data policy needs project (or from)"),
+    ({"    project: \"{{ src }}\"\n": "", "resource: ica.data": "resource: bssh.dataset"},
+     "a bssh.dataset policy without from selects the datasets of scope.bssh_projects, which is empty"),
+    ({"resource: ica.data": "resource: ica.analysis", "regex: 'x'": "eq: 'x'",
+      "actions: [archive]": "actions: [{manifest: {to: proj_a, name: x.csv}}]"},
+     "manifest lists the files for_each selects: the policy needs for_each"),
     ({"days: 90}": "days: 90, d2: \"{{ days }}\"}"}, "variables are literal values"),
     ({"actions: [archive]": "actions: [archive]\n    enabled: \"{{ src }}\""}, "enabled must render to true or false, got 'proj_a'"),
 ])
