@@ -408,6 +408,9 @@ def _data_query(ctx: Ctx, project: IcaProject) -> tuple[Callable[[str | None], I
         if parent is not None:
             yield from project.data.iter_children(parent, after_path)
             return
+        if len(low_paths) == 1 and path_mode == "FULL_CASE_INSENSITIVE":
+            yield from project.data.iter_equal_ci(paths[0], after_path)
+            return
         prefix = ""
         if len(low_paths) == 1:
             prefix = low_paths[0]

@@ -143,6 +143,16 @@ class PathIndex:
         for i in range(lo, hi):
             yield items[i]
 
+    def iter_equal_ci(self, path: str, after: str | None = None) -> Iterator[DataItem]:
+        """Items whose path equals ``path`` ignoring case, in index order, after path ``after``."""
+        low = path.lower()
+        lo = bisect_left(self.items, (low, ""), key=_key)
+        hi = bisect_left(self.items, (low, _END), key=_key)
+        if after is not None:
+            lo = max(lo, bisect_right(self.items, path_key(after), key=_key))
+        for i in range(lo, hi):
+            yield self.items[i]
+
     def subtree(self, folder_path: str) -> list[DataItem]:
         """The folder itself (if indexed) and everything under it (exact case)."""
         lo, hi = self.prefix_range(folder_path)

@@ -113,3 +113,16 @@ def test_basespace_offset_limit_every_item_once(n, limit, sort_dir):
         if offset >= body["Paging"]["TotalCount"]:
             break
     assert sorted(got) == sorted(sb.world.datasets_by_id) and len(got) == len(set(got))
+
+
+@SETTINGS
+@given(paths=PATHS, data=st.data())
+def test_full_path_match_is_case_insensitive_and_exact(paths, data):
+    sb, client = _client(paths)
+    everything = _expected(sb)
+    if not everything:
+        return
+    target = data.draw(st.sampled_from(everything))
+    asked = data.draw(st.sampled_from([target, target.upper(), target.lower()]))
+    got = _cursor_all(client, 1, filePath=asked, filePathMatchMode="FULL_CASE_INSENSITIVE")
+    assert sorted(got) == sorted(p for p in everything if p.lower() == asked.lower())
