@@ -146,6 +146,7 @@ class Planner:
         self.protect = protect or Protect()
         self.order = {p.name: i for i, p in enumerate(policies.policies)}
         self._notes: list[str] = []
+        self._present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
 
     # -- entry point
     def run(self) -> PlanOutcome:
@@ -372,6 +373,7 @@ class Planner:
                     except OrchError as exc:
                         self._fail(pp, destructive, exc, f"cannot evaluate file {f.path}")
                 files_of[a.id] = sorted(chosen, key=lambda f: f.path)
+            self._prefetch_links(policy, (f for files in files_of.values() for f in files))
         for a in analyses:
             if fe is not None and a.id not in files_of:
                 continue  # its outputs could not be read (reported)
@@ -509,15 +511,22 @@ class Planner:
         return self._make(pf, policy, "delete", r, {}, filters, f"delete {subject}{tail}")
 
     def _linked(self, dest_id: str, f: Resource, c: Candidate, policy: Policy, pp: PolicyPlan) -> bool:
-        """Is the file already present in the destination project (one batch read per analysis)?"""
-        siblings = [f.id]
-        if c.analysis is not None and policy.for_each is not None:
-            try:
-                siblings = [x.id for x in self.ctx.output_files(c.analysis)]
-            except OrchError:
-                siblings = [f.id]
-        found = self.ctx.data_by_ids(dest_id, siblings)
-        return f.id in found
+        """Is the file already present in the destination project? Hand-off policies look up every
+        selected file of the policy in one batch (``id[]``) before emitting; others ask per file."""
+        known = self._present.get((policy.name, dest_id))
+        if known is not None and f.id in known[0]:
+            return f.id in known[1]
+        return f.id in self.ctx.data_by_ids(dest_id, [f.id])
+
+    def _prefetch_links(self, policy: Policy, files: Iterable[IcaData]) -> None:
+        ids = sorted({f.id for f in files})
+        for spec in policy.actions:
+            if spec.name == "link" and ids and spec.params.to in self._scope_names(policy):
+                dest = self.ctx.project(spec.params.to)
+                self._present[(policy.name, dest.id)] = (set(ids), set(self.ctx.data_by_ids(dest.id, ids)))
+
+    def _scope_names(self, policy: Policy) -> list[str]:
+        return policy.file.scope.ica_projects if policy.file is not None else []
 
     def _ica_in_scope(self, pf: PolicyFile, project_name: str) -> bool:
         return project_name in pf.scope.ica_projects
