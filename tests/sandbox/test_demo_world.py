@@ -253,3 +253,47 @@ def test_both_run_folder_date_forms_and_both_managers(world):
     assert any(re.match(r"^\d{8}_", r) for r in refs) and any(re.match(r"^\d{6}_", r) for r in refs)
     managed = {bool(bssh_projects(world, a)) for a in refs.values() if a["status"] in FINAL}
     assert managed == {True, False}
+
+
+# ---------------------------------------------------------------------------- the engine agrees
+@pytest.mark.parametrize("overrides", [[], ["bssh_runs=all"], ["empty_trash=true"]])
+def test_mgi_plan_on_the_demo_world_is_what_the_header_says(world, overrides, tmp_path, monkeypatch):
+    """`orch plan --sandbox -p policies/mgi.yaml` plans exactly the actions derived above."""
+    pytest.importorskip("orch.engine.commands")
+    from typer.testing import CliRunner
+
+    from orch.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    args = ["plan", "--sandbox", "-p", str(ROOT / "policies" / "mgi.yaml"), "--format", "json"]
+    for o in overrides:
+        args += ["--var", o]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["errors"] == []
+
+    got: dict[str, list] = {}
+    for a in plan["actions"]:
+        r = a["resource"]
+        got.setdefault(a["action"], []).append(r["path"] if r["kind"] == "ica.data" and a["action"] != "link"
+                                              else r["name"])
+    refs = by_user_reference(world)
+    expected: dict[str, list] = {"link": [], "manifest": [], "mark_managed": []}
+    for user_reference, (links, rows) in handoff(world).items():
+        expected["mark_managed"].append(refs[user_reference]["reference"])
+        if rows:
+            expected["manifest"].append(refs[user_reference]["reference"])
+    for user_reference, action in ica_lifecycle(world).items():
+        expected.setdefault(action, []).append(refs[user_reference]["output"])
+    for (_, name), action in dataset_lifecycle(world).items():
+        expected.setdefault(action, []).append(name)
+    for name, action in run_lifecycle(world, "all" if "bssh_runs=all" in overrides else "source").items():
+        expected.setdefault(action, []).append(name)
+    if "empty_trash=true" in overrides:
+        expected["purge_trash"] = [r["name"] for a in plan["actions"] if a["action"] == "purge_trash"
+                                   for r in [a["resource"]]]
+        assert len(expected["purge_trash"]) == 1
+    assert len(got.pop("link")) == sum(links for links, _ in handoff(world).values())
+    expected.pop("link")
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in expected.items()}
