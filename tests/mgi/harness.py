@@ -130,16 +130,19 @@ class Orch:
     def target(self) -> list[str]:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _common(self, vars: Iterable[str], now: datetime | None) -> list[str]:
-        args = ["-p", str(self.policy), "--state", self.state_db, *self.target(), "--now", format_ts(now or self.now)]
+    def _common(self, vars: Iterable[str], now: datetime | None | bool) -> list[str]:
+        """``now``: a datetime, None (the harness clock), or False (no --now: the CLI's default)."""
+        args = ["-p", str(self.policy), "--state", self.state_db, *self.target()]
+        if now is not False:
+            args += ["--now", format_ts(now or self.now)]
         for v in vars:
             args += ["--var", v]
         return args
 
-    def plan_result(self, *vars: str, now: datetime | None = None, extra: Iterable[str] = ()) -> CliResult:
+    def plan_result(self, *vars: str, now: datetime | None | bool = None, extra: Iterable[str] = ()) -> CliResult:
         return self.run("plan", *self._common(vars, now), "--format", "json", *extra)
 
-    def plan(self, *vars: str, now: datetime | None = None) -> PlanView:
+    def plan(self, *vars: str, now: datetime | None | bool = None) -> PlanView:
         res = self.plan_result(*vars, now=now)
         assert res.exit_code == 0, res.describe()
         try:
@@ -149,7 +152,7 @@ class Orch:
         assert doc.get("errors") in ([], None), f"plan has errors: {doc.get('errors')}"
         return PlanView(doc, res)
 
-    def apply(self, *vars: str, now: datetime | None = None, expect_exit: int = 0) -> CliResult:
+    def apply(self, *vars: str, now: datetime | None | bool = None, expect_exit: int = 0) -> CliResult:
         res = self.run("apply", *self._common(vars, now), "--yes")
         assert res.exit_code == expect_exit, res.describe()
         return res

@@ -3,8 +3,6 @@ by the analysis's startDate, at the exact window boundaries, in every data statu
 
 from __future__ import annotations
 
-import pytest
-
 from tests.mgi.checks import HANDOFF, assert_well_formed, lifecycle
 from tests.mgi.worlds import DAY, NOW, SECOND, SOURCE, WorldBuilder, ago, ts
 
@@ -37,22 +35,28 @@ def test_windows_at_exact_boundaries(make_orch):
     # nothing else but hand-off of the one analysis young enough for it
     assert {x["resource"]["id"] for x in plan.actions if x["policy"] != HANDOFF} == {
         ids[a] for a, want in cases.items() if want}
+    # --now is the clock of every age: one second later each boundary case moves on
+    later = orch.plan(now=NOW + SECOND)
+    assert later.on(ids[60 * DAY]) == [("archive", None)]
+    assert later.on(ids[90 * DAY]) == [("delete", None)]
     # the windows follow the variables
     moved = orch.plan("days_to_archive=10", "days_to_delete=60")
     assert {(x["action"]) for x in moved.actions if x["resource"]["id"] == ids[60 * DAY]} == {"archive"}
     assert {(x["action"]) for x in moved.actions if x["resource"]["id"] == ids[60 * DAY + SECOND]} == {"delete"}
 
 
-@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "FAILEDFINAL", "ABORTED", "INPROGRESS", "REQUESTED"])
-def test_only_final_analyses_age(make_orch, status):
+def test_only_final_analyses_age(make_orch):
     w = WorldBuilder()
-    old = w.analysis(start=ago(days=100), files=[STATS], folder_status="AVAILABLE", status=status)
-    mid = w.analysis(start=ago(days=70), files=[STATS], folder_status="AVAILABLE", status=status)
+    statuses = ["SUCCEEDED", "FAILED", "FAILEDFINAL", "ABORTED", "INPROGRESS", "REQUESTED"]
+    specs = {st: (w.analysis(start=ago(days=100), files=[STATS], status=st),
+                  w.analysis(start=ago(days=70), files=[STATS], status=st)) for st in statuses}
     orch = make_orch(w.build())
     plan = orch.plan()
-    final = status in ("SUCCEEDED", "FAILED", "FAILEDFINAL", "ABORTED")
-    expected = sorted([(DEL, "delete", old.folder_id, None), (ARC, "archive", mid.folder_id, None)])
-    assert lifecycle(plan) == (expected if final else []), plan.brief()
+    expected = []
+    for st, (old, mid) in specs.items():
+        if st in ("SUCCEEDED", "FAILED", "FAILEDFINAL", "ABORTED"):
+            expected += [(DEL, "delete", old.folder_id, None), (ARC, "archive", mid.folder_id, None)]
+    assert lifecycle(plan) == sorted(expected), plan.brief()
 
 
 # status of the output folder -> (action in the delete window, action in the archive window)
@@ -104,3 +108,18 @@ def test_basespace_managed_output_folder_is_left_to_basespace(make_orch):
     orch.apply()
     data = orch.state().data(SOURCE)
     assert data[old.output]["status"] == data[mid.output]["status"] == "AVAILABLE"
+
+
+def test_sandbox_mode_defaults_to_the_world_clock(tmp_path, monkeypatch):
+    """Without --now, ``--sandbox`` ages everything by the world's ``now``, not the real time."""
+    from tests.mgi.harness import InProcessOrch
+
+    monkeypatch.chdir(tmp_path)
+    world_now = NOW - 30 * DAY
+    w = WorldBuilder(now=world_now)
+    young = w.analysis(start=ts(world_now - 60 * DAY + 600 * SECOND), files=[STATS])  # 10 min short of 60 d
+    old = w.analysis(start=ts(world_now - 60 * DAY - 600 * SECOND), files=[STATS])
+    orch = InProcessOrch(w.build(), tmp_path, now=world_now)
+    plan = orch.plan(now=False)
+    assert plan.doc["now"][:13] == ts(world_now)[:13]
+    assert plan.on(young.folder_id) == [] and plan.on(old.folder_id) == [("archive", None)]
