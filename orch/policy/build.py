@@ -362,7 +362,10 @@ class FileBuilder:
         if len(self.problems) > before or filters is None:
             return None
         line, col = self.doc.pos(path)
-        return Policy(name=raw["name"], description=raw["description"], resource=kind, group=group,
+        description = self.render(raw["description"], path + ("description",))
+        if description is None:
+            return None
+        return Policy(name=raw["name"], description=str(description), resource=kind, group=group,
                       enabled=bool(enabled), project=project, source=source, filters=filters,
                       for_each=for_each, actions=specs, limits=limits, allow_destructive=allow_destructive,
                       pos=Position(self.path, line, col))

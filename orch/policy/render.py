@@ -14,8 +14,26 @@ import jinja2
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
-                                     keep_trailing_newline=True)
+_MAX_SIZE = 100_000
+
+
+class _Env(ImmutableSandboxedEnvironment):
+    """The sandbox, plus bounds on ``*`` and ``**`` so a template cannot hang lint or the planner."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64:
+                raise jinja2.exceptions.SecurityError("exponent too large in template")
+            return left ** right
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > _MAX_SIZE:
+                raise jinja2.exceptions.SecurityError("template result too large")
+        return left * right
+
+
+_ENV = _Env(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 #: names a per-resource template may use besides the variables
 RESOURCE_NAMES = frozenset({"analysis", "resource"})
