@@ -147,3 +147,44 @@ def test_use_cycles_and_unknown_names_are_problems():
 def test_bad_regex_and_duration_are_problems():
     assert build_matcher({"field": "name", "regex": "("})[1][0].startswith("bad regex '('")
     assert "not a duration" in build_matcher({"age": {"field": "x", "older_than": "{{ d }}"}}, vars={"d": "soon"})[1][0]
+
+
+# ------------------------------------------------------------------ properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from orch.policy.build import empty_window  # noqa: E402
+
+_seconds = st.integers(0, 400 * 86400)
+
+
+@settings(max_examples=200, deadline=None)
+@given(age_us=st.integers(0, 400 * 86400 * 10**6), days=st.integers(0, 400))
+def test_age_matches_exactly_the_stated_inequalities(age_us, days):
+    r = dataset(ts(timedelta(microseconds=age_us)))
+    age, d = timedelta(microseconds=age_us), timedelta(days=days)
+    assert m({"age": {"field": "DateCreated", "older_than": f"{days}d"}}).matches(r, Ctx()) is (age > d)
+    assert m({"age": {"field": "DateCreated", "younger_than": f"{days}d"}}).matches(r, Ctx()) is (age < d)
+    assert m({"not": {"age": {"field": "DateCreated", "older_than": f"{days}d"}}}).matches(r, Ctx()) is (age <= d)
+
+
+constraint = st.tuples(st.sampled_from(["older_than", "younger_than"]), st.booleans(), _seconds)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cs=st.lists(constraint, min_size=1, max_size=4))
+def test_contradictory_window_check_agrees_with_brute_force(cs):
+    items = []
+    for key, negate, secs in cs:
+        age = {"age": {"field": "DateCreated", key: f"{secs}s"}}
+        items.append(m({"not": age} if negate else age))
+    candidates = {timedelta(seconds=s) + delta for _k, _n, s in cs
+                  for delta in (timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1))}
+    candidates |= {timedelta(0), timedelta(days=1000), -timedelta(days=1000)}  # future timestamps too
+
+    def holds(age):
+        r = dataset(ts(age))
+        return all(x.matches(r, Ctx()) for x in items)
+
+    satisfiable = any(holds(a) for a in candidates)
+    assert (empty_window(items) is None) == satisfiable
