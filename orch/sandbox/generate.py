@@ -192,7 +192,7 @@ class _Generator:
             if p.pipeline in BCLCONVERT_PIPELINES:
                 p.instrument = self.rng.choice(INSTRUMENTS)
                 counters[p.instrument.serial] += 1 + self.rng.randrange(3)
-                p.run_number = counters[p.instrument.serial]
+                p.run_number = (counters[p.instrument.serial] - 1) % 9999 + 1  # always 4 digits
         for p in plans:
             if p.pipeline in BCLCONVERT_PIPELINES:
                 self.bclconvert(p)

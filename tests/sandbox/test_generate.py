@@ -250,3 +250,11 @@ def test_yaml_dump_reads_back_identically_for_any_json_like_world():
     world = generate_world(analyses=12, files_per_analysis=9, seed=6)
     assert yaml.safe_load(dump_world_yaml(world)) == world
     assert json.loads(dump_world_json(world)) == world
+
+
+def test_run_numbers_stay_four_digits_in_big_worlds():
+    world = generate_world(analyses=25_000, files_per_analysis=1, bssh_fraction=0.0, seed=1)
+    refs = [a["userReference"] for a in source(world)["analyses"] if a["pipeline"] in BCLCONVERT_PIPELINES]
+    assert all(RUN_FOLDER.match(r) for r in refs)
+    assert max(int(r.split("_")[2]) for r in refs) > 9900, "the counters went past 9999 and wrapped"
+    assert len(set(refs)) == len(refs), "run folders are unique"
