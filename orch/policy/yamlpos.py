@@ -103,7 +103,16 @@ def parse(text: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
+        ctx = exc.context or ""
+        opens = ("while parsing a flow sequence", "while parsing a flow mapping", "while scanning a quoted scalar")
+        if (exc.context_mark is not None and exc.problem and ctx in opens
+                and exc.context_mark.line + 1 != line):
+            # An unclosed bracket or quote: point where it opens, which is the line to fix.
+            opened = ctx.replace("while parsing a ", "").replace("while scanning a ", "")
+            what = (f"{exc.problem} for the {opened} that starts here "
+                    f"(noticed at line {line}, column {col})")
+            line, col = exc.context_mark.line + 1, exc.context_mark.column + 1
+        elif exc.context and exc.problem:
             what = f"{exc.context}, {exc.problem}"
         raise YamlError(line, col, f"YAML syntax error: {what}") from None
     except yaml.reader.ReaderError as exc:

@@ -78,8 +78,11 @@ def test_cli_lint_exit_codes_and_formats(tmp_path):
 def test_mgi_syntax_error_reported_at_its_line(tmp_path):
     n = mgi_line("      via: bsshoutput_projects")
     out = lint_text(tmp_path, mgi_with(n, "      via: [bsshoutput_projects\n"))
-    assert len(out) == 1 and "YAML syntax error" in out[0]
-    assert int(out[0].split(":")[1]) in (n, n + 1)  # the parser notices at the unclosed bracket's next token
+    assert out == [f"{tmp_path / 'p.yaml'}:{n}:12: YAML syntax error: did not find expected ',' or ']' for the "
+                   f"flow sequence that starts here (noticed at line {n + 1}, column 12)"]
+    n = mgi_line("  - name: handoff-mgi-fastqs")
+    out = lint_text(tmp_path, mgi_with(n, "  - name: handoff: mgi-fastqs\n"))
+    assert out == [f"{tmp_path / 'p.yaml'}:{n}:18: YAML syntax error: mapping values are not allowed in this context"]
 
 
 def test_mgi_unknown_key_reported_at_the_key(tmp_path):
