@@ -86,8 +86,8 @@ class Manifest(BaseAction):
             b.error(path + ("folder",), f"folder must start and end with '/', got {folder!r}")
             folder = None
         name = b.check_template(value["name"], path + ("name",))
-        if name is not None and "/" in name.replace("{{", "").replace("}}", "") and "{{" not in name:
-            b.error(path + ("name",), "name is a file name, without '/'")
+        if name is not None and "/" in name:
+            b.error(path + ("name",), "name is a file name (put the folder in folder:), without '/'")
             name = None
         if None in (to, folder, name):
             return None

@@ -27,7 +27,6 @@ from orch.timeutil import parse_duration
 
 VIA_RESOURCE = {"outputs": "ica.data", "output_folder": "ica.data",
                 "bsshoutput_projects": "bssh.dataset", "run": "bssh.run"}
-_FAILED = object()
 
 
 def coerce_var(text: str, default: Any) -> Any:
@@ -301,7 +300,7 @@ class FileBuilder:
             if isinstance(aproj, str) and afilters is not None:
                 source = Source(AnalysisQuery(aproj, afilters), via)
         elif kind in ("ica.analysis", "ica.data") and "project" not in raw:
-            self.error(path, f"a {kind} policy needs project (or from)", )
+            self.error(path, f"an {kind} policy needs project (or from)")
         if kind == "bssh.dataset" and "from" not in raw and not scope.bssh_projects:
             self.error(path, "a bssh.dataset policy without from selects the datasets of scope.bssh_projects, "
                              "which is empty: add from or list the projects")

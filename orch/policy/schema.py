@@ -239,10 +239,6 @@ def describe_error(err: ValidationError) -> tuple[tuple, bool, str]:
     return path, False, f"{where}: {err.message}"
 
 
-def _in_matcher(err: ValidationError) -> bool:
-    return any("matcher" in str(p) for p in err.absolute_schema_path)
-
-
 def schema_errors(data: Any) -> list[tuple[tuple, bool, str]]:
     """Every schema problem of a parsed document, each reduced to its most specific error.
 

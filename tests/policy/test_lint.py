@@ -197,7 +197,7 @@ def test_templates_validate_where_int_bool_duration_expected(tmp_path):
     ({"- {field: name, regex: 'x'}": "- use: nope"}, "unknown named matcher 'nope' (matchers: none defined)"),
     ({"resource: ica.data": "resource: bssh.dataset", "scope: {ica_projects: [\"{{ src }}\"]}":
       "scope: {ica_projects: [\"{{ src }}\"], bssh_projects: [b]}"}, "project names an ICA project; bssh.dataset policies do not take one"),
-    ({"    project: \"{{ src }}\"\n": ""}, "a ica.data policy needs project (or from)"),
+    ({"    project: \"{{ src }}\"\n": ""}, "an ica.data policy needs project (or from)"),
     ({"    project: \"{{ src }}\"\n": "", "resource: ica.data": "resource: bssh.dataset"},
      "a bssh.dataset policy without from selects the datasets of scope.bssh_projects, which is empty"),
     ({"resource: ica.data": "resource: ica.analysis", "regex: 'x'": "eq: 'x'",
