@@ -17,6 +17,7 @@ import sys
 import threading
 from collections import Counter
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -38,15 +39,21 @@ BS_PREFIX = "/basespace"
 ROUTE_KEY = "orch.sandbox.route"
 
 
+@lru_cache(maxsize=1)
+def _route_map() -> Map:
+    """Every route of the sandbox (built once: the routes are module constants)."""
+    rules = [r.werkzeug_rule(ICA_PREFIX) for r in ica_api.ROUTES]
+    rules += [r.werkzeug_rule(BS_PREFIX) for r in basespace_api.ROUTES]
+    rules += [r.werkzeug_rule("") for r in control.ROUTES]
+    return Map(rules, strict_slashes=False, merge_slashes=False)
+
+
 class _App:
     """The WSGI application (wrapped by the fault injector when it is available)."""
 
     def __init__(self, sandbox: "Sandbox"):
         self.sandbox = sandbox
-        rules = [r.werkzeug_rule(ICA_PREFIX) for r in ica_api.ROUTES]
-        rules += [r.werkzeug_rule(BS_PREFIX) for r in basespace_api.ROUTES]
-        rules += [r.werkzeug_rule("") for r in control.ROUTES]
-        self.map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.map = _route_map()
 
     def __call__(self, environ: dict, start_response) -> Any:
         request = Request(environ)
