@@ -17,6 +17,8 @@ class Problem:
         if len(self.message.splitlines()) > 1 or "\x00" in self.message:
             clean = self.message.encode("unicode_escape").decode("ascii")
             object.__setattr__(self, "message", clean)
+        if len(self.message) > 400:
+            object.__setattr__(self, "message", self.message[:397] + "...")
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
