@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Callable, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
-from orch.engine.plan import ActionResult, Outcome, PlannedAction, resource_fingerprint
-from orch.engine.planner import bssh_pending, render_manifest
+from orch.engine.plan import ActionResult, Outcome, PlannedAction
+from orch.engine.planner import bssh_pending, decision_fingerprint, render_manifest
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
 from orch.inventory import Resource
 
@@ -75,7 +75,7 @@ def stale(action: PlannedAction, current: Resource) -> str | None:
     """Why ``current`` no longer matches the plan (None when it matches)."""
     if not action.fingerprint_fields:
         return None
-    now_fp = resource_fingerprint(current, action.fingerprint_fields)
+    now_fp = decision_fingerprint(current, action.fingerprint_fields)
     if now_fp == action.fingerprint:
         return None
     changed = ", ".join(action.fingerprint_fields)

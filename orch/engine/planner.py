@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
@@ -25,14 +26,15 @@ from typing import Any, Iterable
 from orch.engine.context import PlanContext, run_folder
 from orch.engine.limits import LimitExceeded, Protect, check_max_resources, resource_tags
 from orch.engine.plan import (Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint,
-                              is_destructive, resource_fingerprint)
+                              is_destructive)
 from orch.errors import AuthError, ConfigError, NotFound, OrchError
-from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource
+from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource, normalise_analysis_status
 from orch.matchers.age import AgeMatcher
 from orch.matchers.analysis import ManagedByMatcher
 from orch.policy.model import Policy, PolicyFile, PolicySet
 from orch.policy.render import TemplateError, render_for_resource
 from orch.registry import Matcher
+from orch.timeutil import format_ts, parse_ts
 
 DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
 ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
@@ -43,6 +45,35 @@ BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived", "A
                "ica.analysis": {"status"}}
 TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
 TRASH_REF = ResourceRef(kind="bssh.trash", id="trash", name="BaseSpace trash")
+
+
+# ---------------------------------------------------------------- fingerprints
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _canonical_value(value: Any) -> Any:
+    """Timestamps as one UTC spelling (a re-read may format them differently), statuses upper-case."""
+    if isinstance(value, str) and _ISO.match(value):
+        try:
+            return format_ts(parse_ts(value))
+        except ValueError:
+            return value
+    return value
+
+
+def decision_fingerprint(resource: Resource, fields: Iterable[str]) -> str:
+    """``fingerprint`` of the fields a decision used, read from the resource as the matchers read them.
+
+    Analysis status is compared in the V3 spelling; timestamps in one UTC spelling. The applier
+    recomputes this from a fresh read and refuses the action when it differs (stale plan).
+    """
+    values: dict[str, Any] = {}
+    for f in sorted(set(fields)):
+        v = resource.attr(f, None)
+        if f == "status" and isinstance(resource, IcaAnalysis) and isinstance(v, str):
+            v = normalise_analysis_status(v)
+        values[f] = _canonical_value(v)
+    return fingerprint(values)
 
 
 # ---------------------------------------------------------------- evaluation helpers
@@ -258,6 +289,10 @@ class Planner:
             raise PolicyFailed(f"resource {kind} is not supported without from")
         # from: analyses → relation
         src = policy.source
+        if self.ctx.project(src.analyses.project).id not in self._scope_ids(pf):
+            pp.notes.append(f"ICA project {src.analyses.project!r} is outside the scope of {pf.path}; nothing is "
+                            f"considered from it")
+            return []
         analyses = self._analyses(src.analyses.project)
         cheap, costly = split_cheap(src.analyses.filters)
         chosen = [a for a in analyses if evaluate(cheap, a, ctx)]
@@ -525,6 +560,16 @@ class Planner:
                 dest = self.ctx.project(spec.params.to)
                 self._present[(policy.name, dest.id)] = (set(ids), set(self.ctx.data_by_ids(dest.id, ids)))
 
+    def _scope_ids(self, pf: PolicyFile) -> set[str]:
+        """Ids of the file's ICA scope projects (names that do not resolve are simply not in it)."""
+        ids = set()
+        for name in pf.scope.ica_projects:
+            try:
+                ids.add(self.ctx.project(name).id)
+            except OrchError:
+                continue
+        return ids
+
     def _scope_names(self, policy: Policy) -> list[str]:
         return policy.file.scope.ica_projects if policy.file is not None else []
 
@@ -535,13 +580,17 @@ class Planner:
               filters: list[Matcher], reason: str, depends_on: Iterable[str] = ()) -> PlannedAction | None:
         fields = sorted(_fields(filters) | BASE_FIELDS.get(r.kind, set()))
         ref = ResourceRef.from_dict(r.ref())
+        if r.kind.startswith("ica.") and ref.project_id not in self._scope_ids(pf):
+            self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: its project is outside "
+                               f"the scope of {pf.path}")
+            return None
         if self.protect:
             why = self.protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None)))
             if why:
                 self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
                 return None
         return PlannedAction.create(policy=policy.name, group=policy.group or pf.group, action=action, resource=ref,
-                                    params=params, reason=reason, fingerprint=resource_fingerprint(r, fields),
+                                    params=params, reason=reason, fingerprint=decision_fingerprint(r, fields),
                                     depends_on=depends_on, fingerprint_fields=fields)
 
     # -- the trash

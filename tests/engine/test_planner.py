@@ -330,3 +330,25 @@ def test_archiving_data_that_is_handed_off_waits_for_the_hand_off():
     assert handoff and handoff <= set(archive.depends_on)
     order = [a.id for a in plan.actions]
     assert all(order.index(h) < order.index(archive.id) for h in handoff)
+
+
+def test_fingerprint_ignores_how_a_timestamp_is_spelled():
+    from orch.engine.planner import decision_fingerprint
+
+    a = analysis(SRC, "x", "R", start="2026-11-20T09:00:00Z")
+    b = analysis(SRC, "x", "R", start="2026-11-20T09:00:00.000+00:00")
+    c = analysis(SRC, "x", "R", start="2026-11-20T09:00:01Z")
+    fields = ["startDate", "status", "pipeline.code"]
+    assert decision_fingerprint(a, fields) == decision_fingerprint(b, fields)
+    assert decision_fingerprint(a, fields) != decision_fingerprint(c, fields)
+
+
+def test_nothing_outside_the_scope_is_planned():
+    """Lint keeps policies' projects in scope; the planner checks again at run time (defence in depth)."""
+    ica, bssh = mgi_world()
+    policies = load_policies([MGI])
+    policies.files[0].scope.ica_projects = ["Ken_demos"]  # the source project is no longer in scope
+    outcome = build_plan(policies, PlanContext(ica, bssh, Ledger(":memory:"), NOW))
+    # nothing from the source project, nor from the BaseSpace projects or runs its analyses lead to
+    assert outcome.plan.actions == []
+    assert any("outside the scope" in n for n in outcome.notes)
