@@ -91,6 +91,8 @@ def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
     for n in outcome.notes:
         _note(n)
     print_plan(outcome.plan, fmt, _stdout())
+    for e in outcome.plan.errors:  # errors also go to stderr, one sentence each (contracts section 1)
+        print(f"error: {e.policy + ': ' if e.policy else ''}{e.message}", file=sys.stderr)
 
 
 def plan_command(settings: RunSettings) -> int:
