@@ -57,6 +57,10 @@ class Applier:
             if refused is not None:
                 finish(refused)
                 continue
+            if action.action == "purge_trash" and action.depends_on and all(
+                    results[d].outcome == Outcome.SKIPPED for d in action.depends_on):
+                finish(ActionResult(action, Outcome.SKIPPED, "no BaseSpace delete was done in this apply"))
+                continue
             try:
                 executor = executor_for(action)
             except OrchError as exc:

@@ -137,3 +137,15 @@ def test_link_batch_failure_fails_only_links():
     assert got[("link", "fil.a1.0")] == "failed" and got[("link", "fil.a1.1")] == "failed"
     assert got[("manifest", "a1")] == "not-run" and got[("mark_managed", "a1")] == "not-run"
     assert got[("archive", "fol.a3")] == "done"
+
+
+def test_trash_is_emptied_once_not_on_a_rerun_that_deleted_nothing():
+    ica, bssh = mgi_world()
+    ledger = Ledger(":memory:")
+    plan = plan_for(ica, bssh, ledger=ledger, vars={"empty_trash": "true"}).plan
+    assert by(plan, "purge_trash")
+    run(plan, ica, bssh, ledger)
+    assert bssh.trash_emptied == 1
+    report, _, _ = run(plan, ica, bssh, ledger)  # the same saved plan again: every delete is already done
+    assert outcomes(report)[("purge_trash", "trash")] == "skipped"
+    assert bssh.trash_emptied == 1
