@@ -157,6 +157,12 @@ class Orch:
         assert res.exit_code == expect_exit, res.describe()
         return res
 
+    def apply_saved(self, plan_file: Path, expect_exit: int = 0) -> CliResult:
+        """``orch apply PLAN.json --yes`` (the saved plan holds policies, vars and now)."""
+        res = self.run("apply", str(plan_file), "--state", self.state_db, *self.target(), "--yes")
+        assert res.exit_code == expect_exit, res.describe()
+        return res
+
     def ledger_import(self, text: str) -> CliResult:
         table = self.workdir / "analyses_managed_table.txt"
         table.write_text(text, encoding="utf-8")

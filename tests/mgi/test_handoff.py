@@ -270,3 +270,23 @@ def test_failed_link_does_not_lose_the_handoff(make_orch):
     retry = orch.plan()
     assert retry.ids(action="link") == {a.file_id("M-1_S1_L001_R1_001.fastq.gz")}
     assert retry.ids(action="mark_managed") == {a.id} and retry.select(action="manifest")
+
+
+def test_saved_plan_applies_the_handoff(make_orch_any, tmp_path):
+    """`orch plan --out` then `orch apply PLAN.json`: the reviewed plan is what happens."""
+    w = WorldBuilder()
+    a = w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz", "Phix_S2_L001_R1_001.fastq.gz"])
+    orch = make_orch_any(w.build())
+    saved = tmp_path / "reviewed.json"
+    res = orch.plan_result(extra=["--out", str(saved)])
+    assert res.exit_code == 0, res.describe()
+    orch.apply_saved(saved)
+    state = orch.state()
+    assert a.path("M-1_S1_L001_R1_001.fastq.gz") in state.data(DESTINATION)
+    assert a.path("Phix_S2_L001_R1_001.fastq.gz") not in state.data(DESTINATION)
+    assert manifest_bytes(state, DESTINATION, manifest_path(a.reference)).startswith(MANIFEST_HEADER)
+    assert a.id in orch.ledger_export()
+    # the same saved plan again: everything is already done, nothing is done twice
+    again = orch.apply_saved(saved)
+    assert len([d for d in orch.state().data(DESTINATION).values() if d["path"].startswith("/fastq_manifests/") and not d["path"].endswith("/")]) == 1
+    assert "Traceback" not in again.stderr
