@@ -298,10 +298,9 @@ def analysis_outputs(ctx: Ctx, projectId: str, analysisId: str) -> Response:
     project = _project(ctx, projectId)
     a = _analysis(project, analysisId)
     data = []
-    folder = project.data.get(a.output) if a.output else None
-    if folder is not None:
-        data.append({"dataId": folder.id, "name": folder.name, "dataType": "FOLDER", "format": None,
-                     "mountPath": "out/", "children": []})
+    if a.output and a.output_id:  # the record outlives the folder, as on ICA
+        data.append({"dataId": a.output_id, "name": a.output.rstrip("/").rsplit("/", 1)[-1], "dataType": "FOLDER",
+                     "format": None, "mountPath": "out/", "children": []})
     return json_response({"items": [{"code": "Output", "projectId": project.id, "data": data}]}, content_type=V3)
 
 

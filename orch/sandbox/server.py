@@ -120,7 +120,8 @@ class Sandbox:
         self._count_lock = threading.Lock()
         self.base_url = ""
         self.app = _App(self)
-        self.wsgi_app = self._counting(self._wrap(self.app))
+        self.wsgi_app = self._wrap(self.app)  # the FaultInjector (``.stats``) when faults are on
+        self._served = self._counting(self.wsgi_app)
 
     # ------------------------------------------------------------------ lifecycle
     def _wrap(self, app):
@@ -153,7 +154,7 @@ class Sandbox:
     def start(self) -> "Sandbox":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.s3.start()
-        self._server = make_server(self._host, self._port, self.wsgi_app, threaded=True)
+        self._server = make_server(self._host, self._port, self._served, threaded=True)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         server = self._server

@@ -198,6 +198,7 @@ class Analysis:
     start_date: datetime | None = None
     end_date: datetime | None = None
     output: str | None = None  # output folder path
+    output_id: str | None = None  # its id, kept after the folder is deleted (as ICA keeps the record)
 
 
 @dataclass(slots=True, eq=False)

@@ -85,6 +85,8 @@ _ANALYSIS = _obj({
     "startDate": _TS,
     "endDate": _TS,
     "output": {"type": "string", "pattern": "^/.*/$", "description": "The output folder /outputs returns."},
+    "outputId": {"type": "string", "pattern": r"^fol\.\S+$",
+                 "description": "Its id (default: the folder at output); /outputs keeps it after the folder is deleted."},
 }, ["userReference"])
 
 _LINK_BATCH = _obj({
@@ -472,7 +474,18 @@ def _load_analysis(project: IcaProject, a: Mapping, where: str, ts: _Ts, now: da
         user_reference=a["userReference"], pipeline=pipeline, status=a.get("status", "SUCCEEDED"),
         time_created=created, time_modified=ts(a.get("timeModified"), f"{where}.timeModified", created),
         start_date=ts(a.get("startDate"), f"{where}.startDate", created),
-        end_date=ts(a.get("endDate"), f"{where}.endDate"), output=a.get("output")))
+        end_date=ts(a.get("endDate"), f"{where}.endDate"), output=a.get("output"),
+        output_id=_output_id(project, a)))
+
+
+def _output_id(project: IcaProject, a: Mapping) -> str | None:
+    output = a.get("output")
+    if not output:
+        return None
+    if a.get("outputId"):
+        return a["outputId"]
+    folder = project.data.get(output)
+    return folder.id if folder is not None else data_id_for(project.id, output)
 
 
 def _pending(doc: Mapping, where: str, ts: _Ts) -> tuple[str | None, datetime | None]:
@@ -568,6 +581,7 @@ def dump_world(world: World, now: datetime | None = None) -> dict[str, Any]:
                 ad["endDate"] = format_ts(a.end_date)
             if a.output:
                 ad["output"] = a.output
+                ad["outputId"] = a.output_id
             analyses.append(ad)
         projects.append({"name": p.name, "id": p.id, "timeCreated": format_ts(p.time_created),
                          "shortDescription": p.short_description,

@@ -83,3 +83,15 @@ def test_faulted_requests_are_counted_too(make_sandbox):
         assert r.status_code in (500, 503)
     counts = requests.get(sb.control_url + "/requests").json()
     assert counts["by_route"] == {"GET /api/projects": 4} and counts["total"] == 4
+
+
+def test_outputs_keep_the_folder_id_after_it_is_deleted(sandbox):
+    analysis = "5c1e0000-0000-4000-8000-00000000000a"
+    url = f"{sandbox.ica_url}/api/projects/{SRC}/analyses/{analysis}/outputs"
+    folder_id = requests.get(url, headers=H).json()["items"][0]["data"][0]["dataId"]
+    requests.post(f"{sandbox.ica_url}/api/projects/{SRC}/data/{folder_id}:delete", headers=H).raise_for_status()
+    requests.post(sandbox.control_url + "/clock", json={"advance": "11m"}).raise_for_status()
+    assert requests.get(f"{sandbox.ica_url}/api/projects/{SRC}/data/{folder_id}", headers=H).status_code == 404
+    with Sandbox(sandbox.dump_state()) as again:
+        outputs = requests.get(f"{again.ica_url}/api/projects/{SRC}/analyses/{analysis}/outputs", headers=H).json()
+        assert outputs["items"][0]["data"][0]["dataId"] == folder_id
