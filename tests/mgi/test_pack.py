@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from tests.mgi.checks import assert_well_formed, lifecycle
 from tests.mgi.worlds import DESTINATION, SOURCE, WorldBuilder, ago
 
@@ -165,8 +163,6 @@ def test_same_inputs_same_plan(make_orch, tmp_path):
     assert len(json.loads(texts[0])["actions"]) >= 10
 
 
-@pytest.mark.xfail(strict=True, reason="engine: plan errors are shown on stdout / in the JSON only, not on stderr "
-                                       "(contracts section 1); reported in /tmp/e3-findings.md")
 def test_missing_destination_project_fails_closed(make_orch):
     w = WorldBuilder()
     w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
