@@ -413,6 +413,11 @@ class Planner:
             if fe is not None and a.id not in files_of:
                 continue  # its outputs could not be read (reported)
             files = files_of.get(a.id, [])
+            partial = [f for f in files if f.status == "PARTIAL"]
+            if partial:  # still being written: hand off nothing of it yet (never half a hand-off)
+                pp.notes.append(f"analysis {_alabel(a)}: {len(partial)} selected file(s) still PARTIAL "
+                                f"(e.g. {partial[0].name}); its hand-off waits for a later run")
+                continue
             mine: list[PlannedAction] = []
             cand = Candidate(a, a, f"analysis {_alabel(a)}")
             links: list[PlannedAction] = []

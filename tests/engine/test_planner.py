@@ -352,3 +352,11 @@ def test_nothing_outside_the_scope_is_planned():
     # nothing from the source project, nor from the BaseSpace projects or runs its analyses lead to
     assert outcome.plan.actions == []
     assert any("outside the scope" in n for n in outcome.notes)
+
+
+def test_hand_off_waits_while_a_selected_file_is_partial():
+    ica, bssh = mgi_world()
+    ica._set_status(SRC, "fil.a1.1", "PARTIAL")
+    outcome = plan_for(ica, bssh)
+    assert not by(outcome.plan, policy="handoff-mgi-fastqs")  # no link, no manifest, not marked managed
+    assert any("PARTIAL" in n for n in outcome.notes)
