@@ -3,8 +3,10 @@ BaseSpace-managed analyses name, runs selected by ``bssh_runs``, and ``empty_tra
 
 from __future__ import annotations
 
+import requests
+
 from tests.mgi.checks import assert_well_formed, lifecycle
-from tests.mgi.worlds import DAY, NOW, SECOND, WorldBuilder, ago, ts
+from tests.mgi.worlds import ACCESS_TOKEN, DAY, NOW, SECOND, WorldBuilder, ago, ts
 
 DEL_DS, ARC_DS = "delete-basespace-datasets", "archive-basespace-datasets"
 DEL_RUN, ARC_RUN = "delete-basespace-runs", "archive-basespace-runs"
@@ -213,3 +215,23 @@ def test_named_project_missing_on_basespace(make_orch):
     plan = orch.plan()
     assert "gone_project" in plan.result.stderr
     assert lifecycle(plan) == [(DEL_DS, "delete", d["Id"], None)]
+
+
+def test_stale_saved_plan_deletes_nothing_changed_and_keeps_the_trash(make_orch, tmp_path):
+    """A dataset archived by someone between plan and apply is not deleted from the saved plan, and
+    the whole-trash purge (which depends on every BaseSpace delete) does not run."""
+    w = WorldBuilder()
+    w.analysis(start=ago(days=100), bssh_projects=["bs_del"])
+    d1, d2 = w.dataset("d1", ago(days=100)), w.dataset("d2", ago(days=100))
+    w.bs_project("bs_del", [d1, d2])
+    orch = make_orch(w.build())
+    saved = tmp_path / "reviewed.json"
+    assert orch.plan_result("empty_trash=true", extra=["--out", str(saved)]).exit_code == 0
+    r = requests.post(orch.sandbox.basespace_url + "/v2/archive", json={"DatasetIds": [d2["Id"]]},
+                      headers={"Authorization": f"Bearer {ACCESS_TOKEN}"}, timeout=10)
+    assert r.ok, r.text
+    orch.advance("2h")
+    orch.apply_saved(saved, expect_exit=1)
+    state = orch.state()
+    assert state.datasets()[d2["Id"]]["IsArchived"] is True
+    assert [t["dataset"]["Id"] for t in state.trash()] == [d1["Id"]]  # deleted, and the trash kept
