@@ -186,5 +186,6 @@ def apply_command(settings: RunSettings) -> int:
             print("No changes.")
             return plan.exit_code()
         report = run_apply(plan, session, ledger, policies, load_protect(policies))
-    print_apply_summary(report, _stdout(), max_ok_rows=0)
+    # with --format json stdout stays one JSON document (the plan); the results go to stderr
+    print_apply_summary(report, _stderr() if settings.format == "json" else _stdout(), max_ok_rows=0)
     return 1 if (report.exit_code or plan.errors) else 0

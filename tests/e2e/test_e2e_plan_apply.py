@@ -173,3 +173,10 @@ def test_requests_stay_few(cli):
     assert counts["by_route"].get("GET /api/projects/{projectId}/analyses/{analysisId}/outputs", 0) <= 6
     assert counts["by_route"].get("POST /api/projects/{projectId}/analysis:search", 0) == 1
     assert counts["total"] <= 30, counts
+
+
+def test_apply_with_json_format_keeps_stdout_one_json_document(cli):
+    res = cli.run("apply", "-p", MGI, *cli.common(), "--yes", "--format", "json")
+    assert res.code == 0, res.stderr
+    assert json.loads(res.stdout)["format_version"] == "1"
+    assert "Apply complete" in res.stderr
