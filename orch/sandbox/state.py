@@ -60,7 +60,6 @@ class DataItem:
     size: int | None = None
     content: bytes | None = None  # bytes given by the world or uploaded
     due_at: datetime | None = None  # when an in-transit status settles
-    s3_key: str | None = None  # key in the sandbox bucket once credentials were issued
     format_code: str | None = None
 
     @property
