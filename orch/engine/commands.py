@@ -25,7 +25,7 @@ from orch.engine.session import Session
 from orch.errors import ConfigError, OrchError
 from orch.policy.loader import load_policies
 from orch.policy.model import PolicySet
-from orch.settings import RunSettings
+from orch.settings import DEFAULT_STATE, SANDBOX_DIR, RunSettings
 
 PROTECT_ENV = "ORCH_PROTECT_FILE"
 
@@ -45,6 +45,14 @@ def _stderr() -> Console:
 
 def _note(text: str) -> None:
     print(f"note: {text}", file=sys.stderr)
+
+
+def state_path(settings: RunSettings) -> str:
+    """The ledger. With ``--sandbox`` and no ``--state`` it lives with the sandbox state in
+    .orch/sandbox/, so sandbox runs never touch the real ledger and ``orch sandbox reset`` forgets both."""
+    if settings.sandbox and settings.state == DEFAULT_STATE:
+        return str(Path(SANDBOX_DIR) / "state.db")
+    return settings.state
 
 
 # ---------------------------------------------------------------- protect list
@@ -97,7 +105,7 @@ def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
 
 def plan_command(settings: RunSettings) -> int:
     policies = load_policies(settings.policy_paths, settings.var_overrides)
-    with Session(settings) as session, Ledger(settings.state) as ledger:
+    with Session(settings) as session, Ledger(state_path(settings)) as ledger:
         outcome = make_plan(settings, session, ledger, policies)
     if settings.out:
         outcome.plan.save(settings.out)
@@ -164,7 +172,7 @@ def run_apply(plan: Plan, session: Session, ledger: Ledger, policies: PolicySet 
 
 
 def apply_command(settings: RunSettings) -> int:
-    with Session(settings) as session, Ledger(settings.state) as ledger:
+    with Session(settings) as session, Ledger(state_path(settings)) as ledger:
         if settings.plan_file:
             plan = Plan.load(settings.plan_file)
             policies, problems = _saved_plan_policies(plan)

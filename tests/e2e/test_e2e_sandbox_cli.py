@@ -74,3 +74,17 @@ def test_protect_file_keeps_data_out_of_the_plan(tmp_path, monkeypatch):
     assert not any(a["resource"].get("path", "").startswith("/ilmn-analyses/RUN_B/")
                    for a in json.loads(res.stdout)["actions"])
     assert "protect" in res.stderr
+
+
+def test_sandbox_runs_keep_their_own_ledger_and_reset_forgets_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    code, out, err = orch("apply", "--sandbox", "--world", str(world), "-p", MGI, "--yes")
+    assert code == 0, out + err
+    assert (tmp_path / ".orch" / "sandbox" / "state.db").exists()
+    assert not (tmp_path / ".orch" / "state.db").exists()  # the real ledger is untouched
+    orch("sandbox", "reset")
+    code, out, err = orch("plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json")
+    assert code == 0, err
+    assert any(a["action"] == "link" for a in json.loads(out)["actions"])  # a fresh start hands off again
