@@ -61,7 +61,7 @@ def _obj(props: dict, required: list[str] | None = None, description: str | None
 
 
 _DATA = _obj({
-    "path": {"type": "string", "pattern": "^/.", "description": "Full path; a folder ends with /."},
+    "path": {"type": "string", "pattern": "^/.", "description": "a full path starting with /; a folder ends with /"},
     "id": {"type": "string", "pattern": r"^(fil|fol)\.\S+$"},
     "timeCreated": _TS,
     "timeModified": _TS,
@@ -243,7 +243,8 @@ def validate_world(doc: Any, source: str = "world") -> None:
         if err.validator == "additionalProperties":
             msg = err.message.replace(" were unexpected", " is not allowed").replace(" was unexpected", " is not allowed")
         elif err.validator == "pattern" and isinstance(err.instance, str):
-            msg = f"{err.instance!r} is not valid here"
+            desc = err.schema.get("description")
+            msg = f"{err.instance!r} is not valid" + (f" ({desc})" if desc else "")
         else:
             msg = err.message
         raise ConfigError(f"{source}: {_where(err.absolute_path)}: {msg}")
