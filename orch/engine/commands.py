@@ -171,8 +171,21 @@ def run_apply(plan: Plan, session: Session, ledger: Ledger, policies: PolicySet 
         return Applier(ctx, protect=protect, allows=_allows(policies)).apply(plan)
 
 
+def _warn_future(settings: RunSettings, session: Session) -> None:
+    """Applying "as of" a future --now acts on data that is not that old yet: say so loudly."""
+    if settings.now is None or settings.sandbox:
+        return
+    from orch.timeutil import utcnow
+
+    ahead = settings.now - utcnow()
+    if ahead.total_seconds() > 3600:
+        _note(f"--now is {ahead.total_seconds() / 86400:.1f} days ahead of the real clock: every age is computed as "
+              f"of {settings.now.isoformat()}, so data younger than the policies' ages may be acted on")
+
+
 def apply_command(settings: RunSettings) -> int:
     with Session(settings) as session, Ledger(state_path(settings)) as ledger:
+        _warn_future(settings, session)
         if settings.plan_file:
             plan = Plan.load(settings.plan_file)
             policies, problems = _saved_plan_policies(plan)
