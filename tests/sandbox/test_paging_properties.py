@@ -126,3 +126,27 @@ def test_full_path_match_is_case_insensitive_and_exact(paths, data):
     asked = data.draw(st.sampled_from([target, target.upper(), target.lower()]))
     got = _cursor_all(client, 1, filePath=asked, filePathMatchMode="FULL_CASE_INSENSITIVE")
     assert sorted(got) == sorted(p for p in everything if p.lower() == asked.lower())
+
+
+@SETTINGS
+@given(paths=PATHS, size=st.integers(1, 4), extra=st.lists(SEGMENT, max_size=6, unique=True))
+def test_cursor_paging_survives_files_created_between_pages(paths, size, extra):
+    """Cursor paging guarantees complete, unique results: files created while paging never
+    cause repeats, and every file present from start to end is returned."""
+    sb, client = _client(paths)
+    before = set(_expected(sb))
+    out, token, created = [], None, list(extra)
+    while True:
+        q = {"pageSize": str(size), **({"pageToken": token} if token else {})}
+        body = client.get(f"/ica/rest/api/projects/{PID}/data", query_string=q, headers=H).json
+        out.extend(i["data"]["details"]["path"] for i in body["items"])
+        token = body["nextPageToken"]
+        if created:
+            name = created.pop()
+            r = client.post(f"/ica/rest/api/projects/{PID}/data:createFile", headers=H,
+                            json={"name": name + ".new", "folderPath": "/"})
+            assert r.status_code in (201, 409)
+        if not token:
+            break
+    assert len(out) == len(set(out))
+    assert before <= set(out)
