@@ -290,3 +290,17 @@ def test_saved_plan_applies_the_handoff(make_orch_any, tmp_path):
     again = orch.apply_saved(saved)
     assert len([d for d in orch.state().data(DESTINATION).values() if d["path"].startswith("/fastq_manifests/") and not d["path"].endswith("/")]) == 1
     assert "Traceback" not in again.stderr
+
+
+def test_large_handoff_links_every_file(make_orch):
+    """More MGI files than one ICA link batch holds (1000): every one is linked and listed."""
+    w = WorldBuilder()
+    names = [f"M-{i}_S{i}_L001_R1_001.fastq.gz" for i in range(1, 1002)]
+    a = w.analysis(start=ago(days=1), files=names)
+    orch = make_orch(w.build())
+    orch.apply()
+    state = orch.state()
+    linked = {d["id"] for d in state.data(DESTINATION).values() if d.get("owningProjectId")}
+    assert linked == {a.file_id(n) for n in names}
+    rows = list(csv.reader(io.StringIO(manifest_bytes(state, DESTINATION, manifest_path(a.reference)))))
+    assert len(rows) == 1 + len(names) and rows[1:] == sorted(rows[1:], key=lambda r: r[1])

@@ -3,6 +3,8 @@ BaseSpace-managed analyses name, runs selected by ``bssh_runs``, and ``empty_tra
 
 from __future__ import annotations
 
+import json
+
 import requests
 
 from tests.mgi.checks import assert_well_formed, lifecycle
@@ -235,3 +237,22 @@ def test_stale_saved_plan_deletes_nothing_changed_and_keeps_the_trash(make_orch,
     state = orch.state()
     assert state.datasets()[d2["Id"]]["IsArchived"] is True
     assert [t["dataset"]["Id"] for t in state.trash()] == [d1["Id"]]  # deleted, and the trash kept
+
+
+def test_unreadable_bsshoutput_fails_closed(make_orch):
+    """An analysis whose bsshoutput.json cannot be read (not JSON; archived) is BaseSpace-managed all
+    the same: its ICA output is not deleted as if ICA-managed, no BaseSpace data is deleted on a guess,
+    and the plan says why (exit 1)."""
+    w = WorldBuilder()
+    broken = w.analysis(start=ago(days=100), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    w.projects[w.source]["data"].append({"path": broken.output + "Reports/bsshoutput.json", "content": "{not json"})
+    archived = w.analysis(start=ago(days=100), bssh_projects=["bs_a"], file_status="ARCHIVED")
+    w.bs_project("bs_a", [w.dataset("d", ago(days=100))])
+    orch = make_orch(w.build())
+    res = orch.plan_result()
+    assert res.exit_code == 1, res.describe()
+    assert "bsshoutput.json" in res.stderr and "Traceback" not in res.stderr
+    doc = json.loads(res.stdout)
+    touched = {a["resource"]["id"] for a in doc["actions"]}
+    assert not touched & {broken.folder_id, archived.folder_id}
+    assert not [a for a in doc["actions"] if a["action"] in ("delete", "unarchive", "purge_trash")]
