@@ -5,9 +5,6 @@ from __future__ import annotations
 from tests.mgi.harness import PlanView
 
 HANDOFF = "handoff-mgi-fastqs"
-LIFECYCLE_POLICIES = ("delete-basespace-datasets", "archive-basespace-datasets", "delete-ica-outputs",
-                      "archive-ica-outputs", "delete-basespace-runs", "archive-basespace-runs",
-                      "delete-all-basespace-runs", "archive-all-basespace-runs", "empty-basespace-trash")
 
 
 def assert_well_formed(plan: PlanView) -> None:

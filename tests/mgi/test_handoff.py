@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
-
 from tests.mgi.checks import HANDOFF, assert_well_formed
 from tests.mgi.harness import manifest_bytes
-from tests.mgi.worlds import DAY, DESTINATION, NOW, SECOND, SOURCE, WorldBuilder, ago, ts
+from tests.mgi.worlds import DAY, DESTINATION, NOW, SECOND, WorldBuilder, ago, ts
 
 MANIFEST_HEADER = "file_name,file_path,data_id,project_id"
 
