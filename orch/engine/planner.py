@@ -305,7 +305,7 @@ class Planner:
                 if evaluate(costly, a, ctx):
                     picked.append(a)
             except OrchError as exc:
-                self._fail(pp, destructive, exc, f"cannot evaluate analysis {a.reference or a.id}")
+                self._fail(pp, destructive, exc, f"cannot evaluate analysis {_alabel(a)}")
         out: list[Candidate] = []
         seen: set[tuple[str, str]] = set()
 
