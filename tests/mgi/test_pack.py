@@ -173,3 +173,29 @@ def test_missing_destination_project_fails_closed(make_orch):
     assert [x for x in doc["actions"] if x["policy"] == "handoff-mgi-fastqs"] == []
     assert any("nope" in e["message"] for e in doc["errors"])
     assert "nope" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_sandbox_reset_starts_world_and_ledger_afresh(tmp_path, monkeypatch):
+    """The `make demo` flow on a small world, without --state: plan, apply, plan (no changes); after
+    `orch sandbox reset` the hand-off is planned again (the sandbox's ledger went with its world)."""
+    from tests.mgi.harness import InProcessOrch
+    from tests.mgi.worlds import NOW
+
+    monkeypatch.chdir(tmp_path)
+    w = WorldBuilder()
+    a = w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    orch = InProcessOrch(w.build(), tmp_path, now=NOW)
+    common = ["-p", str(orch.policy), *orch.target()]
+
+    def plan_ids() -> set[str]:
+        res = orch.run("plan", *common, "--format", "json")
+        assert res.exit_code == 0, res.describe()
+        return {x["resource"]["id"] for x in json.loads(res.stdout)["actions"]}
+
+    assert a.id in plan_ids()
+    res = orch.run("apply", *common, "--yes")
+    assert res.exit_code == 0, res.describe()
+    assert plan_ids() == set()
+    assert not (tmp_path / ".orch" / "state.db").exists()  # the real ledger is not touched by --sandbox
+    assert orch.run("sandbox", "reset").exit_code == 0
+    assert a.id in plan_ids()
