@@ -146,8 +146,12 @@ def _var_text(value: Any) -> str:
     return str(value)
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _confirm(plan: Plan) -> bool:
-    if not sys.stdin.isatty():
+    if not stdin_is_terminal():
         raise ConfigError("refusing to apply without --yes: stdin is not a terminal, so nobody can confirm "
                           "(review with `orch plan --out PLAN.json`, then `orch apply PLAN.json`)")
     import typer
