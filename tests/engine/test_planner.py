@@ -360,3 +360,40 @@ def test_hand_off_waits_while_a_selected_file_is_partial():
     outcome = plan_for(ica, bssh)
     assert not by(outcome.plan, policy="handoff-mgi-fastqs")  # no link, no manifest, not marked managed
     assert any("PARTIAL" in n for n in outcome.notes)
+
+
+def test_policies_without_from_and_the_tag_and_unarchive_actions(tmp_path):
+    ica, bssh = mgi_world()
+    extra = tmp_path / "other.yaml"
+    extra.write_text(textwrap.dedent("""\
+        version: 1
+        group: core
+        scope: {ica_projects: [ken_debug], bssh_projects: [BS_OTHER]}
+        policies:
+          - name: archive-old-undetermined
+            description: Archive Undetermined FASTQs anywhere in the project.
+            resource: ica.data
+            project: ken_debug
+            filters: [{field: name, glob: 'Undetermined_*.fastq.gz'}]
+            actions: [archive]
+          - name: tag-failed-analyses
+            description: Tag failed analyses for review.
+            resource: ica.analysis
+            project: ken_debug
+            filters: [status: FAILED]
+            actions: [{tag: {user_tags: ["review-{{ analysis.userReference }}"]}}]
+          - name: restore-qc
+            description: Bring archived QC datasets back.
+            resource: bssh.dataset
+            filters: [{field: IsArchived, eq: true}]
+            actions: [unarchive]
+        """))
+    bssh.add_dataset("300", "ds.other-arch", "QC_L001", days_ago(10), archived=True)
+    plan = plan_for(ica, bssh, paths=(str(extra),)).plan
+    got = {(a.policy, a.action, a.resource.id, json.dumps(a.params, sort_keys=True)) for a in plan.actions}
+    assert got == {
+        ("archive-old-undetermined", "archive", "fil.a1.4", "{}"),
+        ("tag-failed-analyses", "tag", "a2", '{"user_tags": ["review-RUN_FAILED_OLD"]}'),
+        ("restore-qc", "unarchive", "ds.other-arch", "{}"),
+    }
+    assert not [a for a in plan.actions if a.destructive]
