@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from tests.mgi.checks import HANDOFF, assert_well_formed
 from tests.mgi.harness import manifest_bytes
 from tests.mgi.worlds import DAY, DESTINATION, NOW, SECOND, WorldBuilder, ago, ts
@@ -32,7 +34,8 @@ def manifest_path(reference: str) -> str:
 def test_name_cases_plan_and_apply(make_orch_any):
     make_orch = make_orch_any
     w = WorldBuilder()
-    a = w.analysis(start=ago(days=3), files=list(NAME_CASES) + ["Reports/M-7_nested_R1_001.fastq.gz"])
+    folder_like = "Samples/M-8_S8_L001_R1_001.fastq.gz/README.txt"  # a folder with an MGI name: files only
+    a = w.analysis(start=ago(days=3), files=list(NAME_CASES) + ["Reports/M-7_nested_R1_001.fastq.gz", folder_like])
     orch = make_orch(w.build())
 
     plan = orch.plan()
@@ -72,6 +75,7 @@ def test_name_cases_plan_and_apply(make_orch_any):
             assert dest[path]["owningProjectId"] == w.source_id
         else:
             assert path not in dest, f"{n} must not be linked"
+    assert not any("M-8_S8" in p for p in dest), "a folder is never linked"
     rows = list(csv.reader(io.StringIO(manifest_bytes(state, DESTINATION, manifest_path(a.reference)))))
     assert rows[0] == MANIFEST_HEADER.split(",")
     assert sorted(r[2] for r in rows[1:]) == sorted(linked)
@@ -302,3 +306,16 @@ def test_large_handoff_links_every_file(make_orch):
     assert linked == {a.file_id(n) for n in names}
     rows = list(csv.reader(io.StringIO(manifest_bytes(state, DESTINATION, manifest_path(a.reference)))))
     assert len(rows) == 1 + len(names) and rows[1:] == sorted(rows[1:], key=lambda r: r[1])
+
+
+@pytest.mark.parametrize("var", ["mgi_name_regex=[", "days_to_delete=ninety", "no_such_var=1"])
+def test_bad_variable_is_one_clear_line(make_orch, var):
+    w = WorldBuilder()
+    w.analysis(start=ago(days=1), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    orch = make_orch(w.build())
+    res = orch.plan_result(var)
+    assert res.exit_code == 1, res.describe()
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert lines and lines[0].startswith("error:") and "Traceback" not in res.stderr, res.describe()
+    assert var.split("=")[0] in res.stderr or var.split("=")[1] in res.stderr, res.describe()
+    assert orch.state().data(DESTINATION) == {}  # nothing happened
