@@ -125,6 +125,8 @@ class Orch:
     def run(self, *args: str) -> CliResult:
         argv = [str(a) for a in args]
         res = self.runner.invoke(app, argv, env=self.env, catch_exceptions=False)
+        for secret in (API_KEY, ACCESS_TOKEN):  # never in any output (plans, tables, errors)
+            assert secret not in res.stdout and secret not in res.stderr, f"a credential was printed by orch {argv[0]}"
         return CliResult(argv, res.exit_code, res.stdout, res.stderr)
 
     def target(self) -> list[str]:  # pragma: no cover - overridden

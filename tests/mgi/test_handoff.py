@@ -9,7 +9,7 @@ import pytest
 
 from tests.mgi.checks import HANDOFF, assert_well_formed
 from tests.mgi.harness import manifest_bytes
-from tests.mgi.worlds import DAY, DESTINATION, NOW, SECOND, WorldBuilder, ago, ts
+from tests.mgi.worlds import ACCESS_TOKEN, API_KEY, DAY, DESTINATION, NOW, SECOND, WorldBuilder, ago, ts
 
 MANIFEST_HEADER = "file_name,file_path,data_id,project_id"
 
@@ -282,6 +282,7 @@ def test_saved_plan_applies_the_handoff(make_orch_any, tmp_path):
     saved = tmp_path / "reviewed.json"
     res = orch.plan_result(extra=["--out", str(saved)])
     assert res.exit_code == 0, res.describe()
+    assert API_KEY not in saved.read_text() and ACCESS_TOKEN not in saved.read_text()
     orch.apply_saved(saved)
     state = orch.state()
     assert a.path("M-1_S1_L001_R1_001.fastq.gz") in state.data(DESTINATION)
