@@ -166,13 +166,17 @@ def test_same_inputs_same_plan(make_orch, tmp_path):
 def test_missing_destination_project_fails_closed(make_orch):
     w = WorldBuilder()
     w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    old = w.analysis(start=ago(days=100), files=[STATS])  # the lifecycle policies still plan
     orch = make_orch(w.build())
     res = orch.plan_result("destination_project=nope")
     assert res.exit_code == 1, res.describe()
     doc = json.loads(res.stdout)
     assert [x for x in doc["actions"] if x["policy"] == "handoff-mgi-fastqs"] == []
     assert any("nope" in e["message"] for e in doc["errors"])
+    assert [(x["action"], x["resource"]["id"]) for x in doc["actions"]] == [("delete", old.folder_id)]
     assert "nope" in res.stderr and "Traceback" not in res.stderr
+    # an error beats changes for --detailed-exitcode too (other policies still planned actions)
+    assert orch.plan_result("destination_project=nope", extra=["--detailed-exitcode"]).exit_code == 1
 
 
 def test_sandbox_reset_starts_world_and_ledger_afresh(tmp_path, monkeypatch):
