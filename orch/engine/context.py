@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 from orch.connectors.base import BasespaceApi, IcaApi
-from orch.errors import ConfigError, OrchError
+from orch.errors import AuthError, ConfigError, OrchError
 from orch.inventory import BsshDataset, BsshProject, BsshRun, IcaAnalysis, IcaData, IcaProject
 
 T = TypeVar("T")
@@ -37,6 +37,14 @@ def run_folder(user_reference: str) -> str | None:
     """``20260801_LH00619_0013_B22CCFJLT4`` from ``20260801_LH00619_0013_B22CCFJLT4_BclConvert...``."""
     m = RUN_FOLDER.match(user_reference or "")
     return m.group(1) if m else None
+
+
+class Unreadable(dict):
+    """bsshoutput.json exists but could not be read; ``error`` says why (empty: no contents known)."""
+
+    def __init__(self, error: OrchError):
+        super().__init__()
+        self.error = error
 
 
 class _Memo:
@@ -226,11 +234,21 @@ class PlanContext:
         return None
 
     def bsshoutput(self, analysis: IcaAnalysis) -> dict[str, Any] | None:
-        """Parsed bsshoutput.json of the analysis outputs, or None when there is none."""
+        """Parsed bsshoutput.json of the analysis outputs, or None when there is none.
+
+        A file that exists but cannot be read (archived, not JSON) gives an ``Unreadable`` marker:
+        whether BaseSpace manages the analysis is still known (``managed_by`` only needs presence),
+        while anything that needs its contents (``bsshoutput_project_names``) raises and fails closed.
+        """
         f = self.bsshoutput_file(analysis)
         if f is None:
             return None
-        return self._memo.get(("bsshoutput", f.id), lambda: self._read_json(f))
+        try:
+            return self._memo.get(("bsshoutput", f.id), lambda: self._read_json(f))
+        except (AuthError, ConfigError):
+            raise
+        except OrchError as exc:
+            return Unreadable(exc)
 
     def _read_json(self, f: IcaData) -> dict[str, Any]:
         details = (f.raw.get("data") or {}).get("details") or {} if f.raw else {}
@@ -251,7 +269,11 @@ class PlanContext:
         return parsed
 
     def bsshoutput_project_names(self, analysis: IcaAnalysis) -> list[str]:
-        doc = self.bsshoutput(analysis) or {}
+        doc = self.bsshoutput(analysis)
+        if isinstance(doc, Unreadable):
+            raise doc.error
+        if doc is None:
+            return []
         projects = doc.get("Projects")
         if not isinstance(projects, dict):
             return []

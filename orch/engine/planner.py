@@ -20,7 +20,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from orch.engine.context import PlanContext, run_folder
@@ -34,7 +34,7 @@ from orch.matchers.analysis import ManagedByMatcher
 from orch.policy.model import Policy, PolicyFile, PolicySet
 from orch.policy.render import TemplateError, render_for_resource
 from orch.registry import Matcher
-from orch.timeutil import format_ts, parse_ts
+from orch.timeutil import format_ts, parse_ts, utcnow
 
 DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
 ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
@@ -43,6 +43,7 @@ IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
 BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived", "ArchiveStatus"},
                "bssh.run": {"IsArchived", "ArchiveStatus", "Status"},
                "ica.analysis": {"status"}}
+BSSH_ASYNC_WINDOW = timedelta(hours=48)  # BaseSpace: a restore "can take up to 48 h"
 TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
 TRASH_REF = ResourceRef(kind="bssh.trash", id="trash", name="BaseSpace trash")
 
@@ -177,6 +178,7 @@ class Planner:
         self.protect = protect or Protect()
         self.order = {p.name: i for i, p in enumerate(policies.policies)}
         self._notes: list[str] = []
+        self._inflight: tuple[set[str], set[str]] | None = None  # BaseSpace (archiving, restoring) ids
         self._present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
 
     # -- entry point
@@ -526,6 +528,8 @@ class Planner:
             pp.errors.append(f"action {name} cannot act on {r.kind} (skipped)")
             return None
         archived, transit, status = _storage_state(r)
+        if not transit and isinstance(r, (BsshDataset, BsshRun)):
+            transit, status = self._bssh_requested(r)
         if transit:
             pp.transit.append(f"{_label(r)} ({status})")
             return None
@@ -564,6 +568,24 @@ class Planner:
             if spec.name == "link" and ids and spec.params.to in self._scope_names(policy):
                 dest = self.ctx.project(spec.params.to)
                 self._present[(policy.name, dest.id)] = (set(ids), set(self.ctx.data_by_ids(dest.id, ids)))
+
+    def _bssh_requested(self, r: BsshDataset | BsshRun) -> tuple[bool, str]:
+        """BaseSpace shows no archive work in flight (``ArchiveStatus`` is the sandbox's): an archive or
+        restore orch requested within ``BSSH_ASYNC_WINDOW`` whose result is not visible yet is in transit,
+        so the next run neither repeats it nor plans around it. Older requests are retried."""
+        if "ArchiveStatus" in (r.raw or {}) or self.ctx.ledger is None:
+            return False, ""
+        if self._inflight is None:
+            since = utcnow() - BSSH_ASYNC_WINDOW
+            kinds = ("bssh.dataset", "bssh.run")
+            self._inflight = (self.ctx.ledger.requested_since("archive", kinds, since),
+                              self.ctx.ledger.requested_since("unarchive", kinds, since))
+        archiving, restoring = self._inflight
+        if r.is_archived and r.id in restoring:
+            return True, "restore requested by orch"
+        if not r.is_archived and r.id in archiving:
+            return True, "archive requested by orch"
+        return False, ""
 
     def _scope_ids(self, pf: PolicyFile) -> set[str]:
         """Ids of the file's ICA scope projects (names that do not resolve are simply not in it)."""

@@ -181,6 +181,7 @@ class FakeBssh:
     fail: dict[str, Exception] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)
     trash_emptied: int = 0
+    instant: bool = True  # False: archive/restore are accepted but take effect later (like real BaseSpace)
 
     def _check(self, call: str, key: str = "") -> None:
         self.calls[call] += 1
@@ -232,11 +233,15 @@ class FakeBssh:
 
     def archive(self, dataset_ids=(), run_ids=()) -> None:
         self._check("archive")
+        if not self.instant:
+            return
         self._flip(dataset_ids, self.datasets, True)
         self._flip(run_ids, self.runs, True)
 
     def restore(self, dataset_ids=(), run_ids=()) -> None:
         self._check("restore")
+        if not self.instant:
+            return
         self._flip(dataset_ids, self.datasets, False)
         self._flip(run_ids, self.runs, False)
 

@@ -149,3 +149,27 @@ def test_trash_is_emptied_once_not_on_a_rerun_that_deleted_nothing():
     report, _, _ = run(plan, ica, bssh, ledger)  # the same saved plan again: every delete is already done
     assert outcomes(report)[("purge_trash", "trash")] == "skipped"
     assert bssh.trash_emptied == 1
+
+
+def test_basespace_restore_in_flight_is_remembered_not_repeated():
+    """Real BaseSpace shows no restore in progress: the ledger remembers what orch requested."""
+    from datetime import timedelta
+
+    from orch.timeutil import utcnow
+
+    ica, bssh = mgi_world()
+    bssh.instant = False
+    ledger = Ledger(":memory:")
+    plan = plan_for(ica, bssh, ledger=ledger).plan
+    assert ("unarchive", "ds.oldarch") in {(a.action, a.resource.id) for a in plan.actions}
+    run(plan, ica, bssh, ledger)
+    assert bssh.calls["restore"] == 1
+    again = plan_for(ica, bssh, ledger=ledger)
+    assert "ds.oldarch" not in {a.resource.id for a in again.plan.actions}  # still archived, but requested
+    assert any("restore requested by orch" in n for n in again.notes)
+    # a request older than the 48 h window is retried
+    fresh = Ledger(":memory:")
+    [first] = [a for a in plan.actions if a.resource.id == "ds.oldarch"]
+    fresh.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
+                 resource_id="ds.oldarch", outcome="done", when=utcnow() - timedelta(hours=49))
+    assert "ds.oldarch" in {a.resource.id for a in plan_for(ica, bssh, ledger=fresh).plan.actions}
