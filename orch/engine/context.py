@@ -219,6 +219,11 @@ class PlanContext:
         return self._memo.get(("children", project_id, folder_path), lambda: {
             d.path: d for d in self.ica.list_data(project_id, parent_folder_path=folder_path)})
 
+    def data_at(self, project_id: str, path: str) -> IcaData | None:
+        """The file or folder at exactly ``path`` (None when there is none)."""
+        return self._memo.get(("at", project_id, path), lambda: next(
+            (d for d in self.ica.list_data(project_id, full_path=path) if d.path == path), None))
+
     def _bsshoutput_files(self, project_id: str) -> list[IcaData]:
         return self._memo.get(("bsshoutput-files", project_id), lambda: sorted(
             (d for d in self.ica.list_data(project_id, filenames=[BSSHOUTPUT_NAME], data_type="FILE")

@@ -27,7 +27,7 @@ from orch.engine.context import PlanContext, run_folder
 from orch.engine.limits import LimitExceeded, Protect, check_max_resources, resource_tags
 from orch.engine.plan import (Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint,
                               is_destructive)
-from orch.errors import AuthError, ConfigError, NotFound, OrchError
+from orch.errors import ApiError, AuthError, ConfigError, NotFound, OrchError
 from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource, normalise_analysis_status
 from orch.matchers.age import AgeMatcher
 from orch.matchers.analysis import ManagedByMatcher
@@ -474,10 +474,13 @@ class Planner:
         dest = ctx.project(params.to)
         path = params.folder + name
         try:
-            existing = ctx.folder_files(dest.id, params.folder)
+            found = ctx.folder_files(dest.id, params.folder).get(path)
         except NotFound:
-            existing = {}
-        found = existing.get(path)
+            found = None  # no such folder yet: no manifest either
+        except AuthError:
+            raise
+        except ApiError:  # the folder listing is refused (e.g. 400 for a missing folder): ask for the one path
+            found = ctx.data_at(dest.id, path)
         if found is not None and found.status != "PARTIAL":
             return None  # a manifest is already there
         entries = [{"file_name": f.name, "file_path": f.path, "data_id": f.id} for f in files]

@@ -398,3 +398,19 @@ def test_policies_without_from_and_the_tag_and_unarchive_actions(tmp_path):
         ("restore-qc", "unarchive", "ds.other-arch", "{}"),
     }
     assert not [a for a in plan.actions if a.destructive]
+
+
+def test_manifest_check_falls_back_to_the_exact_path_when_the_folder_listing_is_refused():
+    ica, bssh = mgi_world()
+    [manifest] = by(plan_for(ica, bssh).plan, "manifest")
+    ica.add(data(DST, manifest.params["path"], "fil.there"))
+    real_list = ica.list_data
+
+    def refusing(project_id, **kw):
+        if kw.get("parent_folder_path"):
+            raise api_error("GET data", 400)
+        return real_list(project_id, **kw)
+
+    ica.list_data = refusing
+    plan = plan_for(ica, bssh).plan
+    assert not by(plan, "manifest") and by(plan, "mark_managed") and plan.errors == []
