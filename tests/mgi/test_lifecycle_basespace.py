@@ -248,6 +248,7 @@ def test_unreadable_bsshoutput_fails_closed(make_orch):
     w.projects[w.source]["data"].append({"path": broken.output + "Reports/bsshoutput.json", "content": "{not json"})
     archived = w.analysis(start=ago(days=100), bssh_projects=["bs_a"], file_status="ARCHIVED")
     w.bs_project("bs_a", [w.dataset("d", ago(days=100))])
+    ica = w.analysis(start=ago(days=100), files=["Reports/x.csv"])  # unrelated, ICA-managed
     orch = make_orch(w.build())
     res = orch.plan_result()
     assert res.exit_code == 1, res.describe()
@@ -255,4 +256,5 @@ def test_unreadable_bsshoutput_fails_closed(make_orch):
     doc = json.loads(res.stdout)
     touched = {a["resource"]["id"] for a in doc["actions"]}
     assert not touched & {broken.folder_id, archived.folder_id}
-    assert not [a for a in doc["actions"] if a["action"] in ("delete", "unarchive", "purge_trash")]
+    assert [(a["action"], a["resource"]["id"]) for a in doc["actions"] if a["action"] in ("delete", "unarchive")] \
+        == [("delete", ica.folder_id)]  # only the unreadable analyses are held back
