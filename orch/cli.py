@@ -246,6 +246,8 @@ def sandbox_serve(
     error_rate: float = typer.Option(0.0, "--error-rate", help="Fraction of requests answered 500/503."),
     rate_limit: float = typer.Option(0.0, "--rate-limit", help="Requests per second before 429 (0: unlimited)."),
     seed: int = typer.Option(0, "--seed", help="Seed for repeatable fault injection."),
+    reset_rate: float = typer.Option(0.0, "--reset-rate", help="Fraction of requests whose connection is dropped "
+                                                                "without a response."),
 ):
     """Serve the ICA and BaseSpace emulator (and S3) until stopped."""
 
@@ -255,7 +257,7 @@ def sandbox_serve(
         except ImportError:
             raise not_built("orch sandbox serve")
         serve(str(world), host=host, port=port, latency_ms=latency_ms, error_rate=error_rate,
-              rate_limit=rate_limit, seed=seed)
+              rate_limit=rate_limit, seed=seed, reset_rate=reset_rate)
 
     run_guarded(body)
 

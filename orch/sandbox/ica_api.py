@@ -16,14 +16,19 @@ from werkzeug.wrappers import Response
 
 from orch.sandbox.state import (
     ANALYSIS_STATUSES,
+    ANALYSIS_TAG_KINDS,
     DATA_STATUSES,
+    DATA_TAG_KINDS,
     Analysis,
     DataItem,
     IcaProject,
     LinkBatch,
     StateError,
+    Tags,
     data_id_for,
+    stable_hex,
     stable_uuid,
+    tags_json,
 )
 from orch.sandbox.web import V3, V4, Ctx, HttpError, Route, json_response, ts
 from orch.timeutil import parse_ts
@@ -86,8 +91,7 @@ def data_json(item: DataItem, project_id: str) -> dict[str, Any]:
         "tenantId": TENANT_ID, "tenantName": TENANT_NAME, "owningProjectId": owner.id,
         "owningProjectName": owner.name, "name": item.name, "path": item.path,
         "fileSizeInBytes": None if folder else (item.size or 0), "status": item.status,
-        "tags": {"technicalTags": [], "userTags": [], "connectorTags": [], "runInTags": [], "runOutTags": [],
-                 "referenceTags": []},
+        "tags": tags_json(item.tags, DATA_TAG_KINDS),
         "format": format_json(format_code(item)), "dataType": "FOLDER" if folder else "FILE",
         "objectETag": None if folder else f"\"{item.id[4:36]}\"", "storedForTheFirstTimeAt": ts(item.time_created),
         "region": REGION, "willBeArchivedAt": None, "willBeDeletedAt": None,
@@ -107,7 +111,7 @@ def analysis_json(a: Analysis, v4: bool) -> dict[str, Any]:
         "reference": a.reference, "userReference": a.user_reference, "pipeline": pipeline,
         "status": V4_STATUS.get(a.status, a.status) if v4 else a.status, "startDate": ts(a.start_date),
         "endDate": ts(a.end_date), "summary": "", "analysisStorage": {**_BASE, **storage},
-        "analysisPriority": "MEDIUM", "tags": {"technicalTags": [], "userTags": [], "referenceTags": []},
+        "analysisPriority": "MEDIUM", "tags": tags_json(a.tags, ANALYSIS_TAG_KINDS),
     }
     if v4:
         owner, tenant = {"id": OWNER_ID}, {"id": TENANT_ID, "name": TENANT_NAME}
@@ -261,6 +265,17 @@ def _norm_status(s: str) -> str:
     return s.replace("_", "").upper()
 
 
+_TAG_ARGS = {"userTags": "usertag", "technicalTags": "technicaltag", "referenceTags": "referencetag"}
+
+
+def _has_tags(a: Analysis, wanted: dict[str, set[str]]) -> bool:
+    """Tag filters: for each kind given, the analysis carries at least one of the tags."""
+    for kind, tags in wanted.items():
+        if tags and not tags & set(a.tags.get(kind) if a.tags else ()):
+            return False
+    return True
+
+
 def list_analyses(ctx: Ctx, projectId: str) -> Response:
     project = _project(ctx, projectId)
     ref, uref = ctx.arg("reference"), ctx.arg("userreference")
@@ -268,9 +283,9 @@ def list_analyses(ctx: Ctx, projectId: str) -> Response:
     bad = statuses - set(ANALYSIS_STATUSES)
     if bad:
         raise HttpError(400, f"status: unknown analysis status {sorted(bad)[0]}")
-    tagged = any(ctx.list_arg(t) for t in ("usertag", "technicaltag", "referencetag"))  # sandbox analyses have no tags
+    wanted = {kind: set(ctx.list_arg(arg)) for kind, arg in _TAG_ARGS.items()}
     items = [a for a in project.analyses if (not ref or a.reference == ref) and (not uref or a.user_reference == uref)
-             and (not statuses or a.status in statuses) and not tagged]
+             and (not statuses or a.status in statuses) and _has_tags(a, wanted)]
     return json_response(paged(ctx, items, lambda a: analysis_json(a, False), _ANALYSIS_SORT), content_type=V3)
 
 
@@ -282,16 +297,72 @@ def search_analyses(ctx: Ctx, projectId: str) -> Response:
     ref, uref = body.get("reference"), body.get("userReference")
     statuses = {_norm_status(s) for s in (body.get("status") or []) if s}
     pipelines = set(body.get("pipelineNames") or [])
-    tagged = any(body.get(t) for t in ("userTags", "technicalTags", "referenceTags"))  # sandbox analyses have no tags
+    wanted = {kind: set(body.get(kind) or ()) for kind in ANALYSIS_TAG_KINDS}
     items = [a for a in project.analyses if (not ref or a.reference == ref) and (not uref or a.user_reference == uref)
-             and (not statuses or a.status in statuses) and (not pipelines or a.pipeline in pipelines) and not tagged]
+             and (not statuses or a.status in statuses) and (not pipelines or a.pipeline in pipelines)
+             and _has_tags(a, wanted)]
     return json_response(paged(ctx, items, lambda a: analysis_json(a, True), _ANALYSIS_SORT), content_type=V3)
 
 
 def get_analysis(ctx: Ctx, projectId: str, analysisId: str) -> Response:
     a = _analysis(_project(ctx, projectId), analysisId)
     v4 = _wants_v4(ctx)
-    return json_response(analysis_json(a, v4), content_type=V4 if v4 else V3)
+    return _with_etag(json_response(analysis_json(a, v4), content_type=V4 if v4 else V3), _analysis_etag(a))
+
+
+# ------------------------------------------------------------------------------- tags (PUT)
+def _analysis_etag(a: Analysis) -> str:
+    return '"' + stable_hex("analysis", a.id, ts(a.time_modified) or "", repr(a.tags), n=24) + '"'
+
+
+def _with_etag(response: Response, etag: str) -> Response:
+    response.headers["ETag"] = etag
+    return response
+
+
+def _put_tags(tags: Any, kinds: tuple[str, ...], where: str) -> Tags | None:
+    """The ``tags`` object of a PUT body. PUT semantics: a kind left out becomes empty; kinds the
+    object does not have are ignored, like the fields the spec says cannot be changed."""
+    if not isinstance(tags, dict):
+        raise HttpError(400, f"{where}tags: must be an object")
+    out: dict[str, list[str]] = {}
+    for kind, values in tags.items():
+        if kind not in kinds:
+            continue  # a kind this object does not have (ignored, like the other read-only fields)
+        if values is None:
+            values = []
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            raise HttpError(400, f"{where}tags.{kind}: must be a list of non-empty strings")
+        out[kind] = values
+    return Tags.of(out)
+
+
+def _put_media(ctx: Ctx, allowed: tuple[str, ...]) -> str:
+    """The request's media type (Content-Type without parameters); 415 when not one of ``allowed``."""
+    media = (ctx.request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if media not in allowed:
+        raise HttpError(415, f"Content-Type {media or '(none)'} is not supported here; use one of {', '.join(allowed)}")
+    return media
+
+
+def update_analysis(ctx: Ctx, projectId: str, analysisId: str) -> Response:
+    """PUT an analysis: only ``tags`` may change (per the spec); ``If-Match`` exposes conflicts (409)."""
+    a = _analysis(_project(ctx, projectId), analysisId)
+    _put_media(ctx, (V4, V3, "application/json"))
+    if_match = ctx.request.headers.get("If-Match")
+    if if_match and if_match != _analysis_etag(a):
+        raise HttpError(409, f"analysis {analysisId} changed since the ETag {if_match} was read")
+    body = ctx.json_body()
+    if not isinstance(body, dict):
+        raise HttpError(400, "the body must be an Analysis object")
+    if body.get("id") not in (None, analysisId):
+        raise HttpError(400, f"id: {body.get('id')!r} is not the analysis {analysisId} of the URL")
+    if "tags" in body:  # a body without tags keeps them
+        tags = _put_tags(body["tags"], ANALYSIS_TAG_KINDS, "")
+        if tags != a.tags:
+            a.tags, a.time_modified = tags, ctx.now
+    v4 = _wants_v4(ctx)  # the answer's version follows Accept, as on GET
+    return _with_etag(json_response(analysis_json(a, v4), content_type=V4 if v4 else V3), _analysis_etag(a))
 
 
 def analysis_outputs(ctx: Ctx, projectId: str, analysisId: str) -> Response:
@@ -468,6 +539,30 @@ def data_children(ctx: Ctx, projectId: str, dataId: str) -> Response:
 def get_data(ctx: Ctx, projectId: str, dataId: str) -> Response:
     project = _project(ctx, projectId)
     return json_response(data_json(_data(ctx, project, dataId), project.id), content_type=V3)
+
+
+def update_data(ctx: Ctx, projectId: str, dataId: str) -> Response:
+    """PUT a ProjectData: ``data.details.tags`` is applied (files and folders, from any project the
+    data is visible in); willBeArchivedAt, willBeDeletedAt and format are not emulated (ignored)."""
+    project = _project(ctx, projectId)
+    item = _data(ctx, project, dataId)
+    _put_media(ctx, (V3, "application/json"))
+    body = ctx.json_body()
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise HttpError(400, "data: the body must be a ProjectData {data: {id, details}, projectId}")
+    if data.get("id") not in (None, dataId):
+        raise HttpError(400, f"data.id: {data.get('id')!r} is not the data {dataId} of the URL")
+    details = data.get("details")
+    if details is not None and not isinstance(details, dict):
+        raise HttpError(400, "data.details: must be an object")
+    if item.status == "DELETING":
+        raise HttpError(400, f"data {dataId} is DELETING; it can no longer be updated")
+    if details is not None and "tags" in details:  # a body without tags keeps them
+        tags = _put_tags(details["tags"], DATA_TAG_KINDS, "data.details.")
+        if tags != item.tags:
+            item.tags, item.time_modified = tags, ctx.now
+    return json_response(data_json(item, project.id), content_type=V3)
 
 
 # ------------------------------------------------------------------------------- data actions
@@ -680,11 +775,13 @@ ROUTES: list[Route] = [
     Route("GET", P + "/analyses", list_analyses),
     Route("POST", P + "/analysis:search", search_analyses),
     Route("GET", P + "/analyses/<analysisId>", get_analysis),
+    Route("PUT", P + "/analyses/<analysisId>", update_analysis),
     Route("GET", P + "/analyses/<analysisId>/outputs", analysis_outputs),
     Route("GET", P + "/data", list_data),
     Route("POST", P + "/data:createFile", create_file),
     Route("POST", P + "/data:createFileWithTemporaryCredentials", create_file_with_credentials),
     Route("GET", D, get_data),
+    Route("PUT", D, update_data),
     Route("POST", D, link_data),
     Route("GET", D + "/children", data_children),
     Route("POST", D + ":unlink", unlink_data),

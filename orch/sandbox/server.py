@@ -104,12 +104,14 @@ class Sandbox:
     """A running (after ``start()``) emulator of ICA, BaseSpace and S3 on 127.0.0.1."""
 
     def __init__(self, world: World | Mapping | str | Path, *, latency_ms: float = 0, error_rate: float = 0.0,
-                 rate_limit: float = 0.0, seed: int = 0, host: str = "127.0.0.1", port: int = 0):
+                 rate_limit: float = 0.0, seed: int = 0, reset_rate: float = 0.0, host: str = "127.0.0.1",
+                 port: int = 0):
         self.world: World = world if isinstance(world, World) else load_world(world)
         self.clock = SandboxClock(self.world.now)
         self.lock = threading.RLock()
         self.s3 = SandboxS3()
-        self._faults = dict(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed)
+        self._faults = dict(latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
+                            reset_rate=reset_rate)
         self._host, self._port = host, port
         self._server = None
         self._thread: threading.Thread | None = None
@@ -125,7 +127,7 @@ class Sandbox:
 
     # ------------------------------------------------------------------ lifecycle
     def _wrap(self, app):
-        if not any(self._faults[k] for k in ("latency_ms", "error_rate", "rate_limit")):
+        if not any(self._faults[k] for k in ("latency_ms", "error_rate", "rate_limit", "reset_rate")):
             return app
         try:
             from orch.sandbox.faults import FaultInjector
@@ -273,10 +275,13 @@ class Sandbox:
 
 
 def serve(world_path: str, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0, error_rate: float = 0.0,
-          rate_limit: float = 0.0, seed: int = 0) -> None:
+          rate_limit: float = 0.0, seed: int = 0, reset_rate: float = 0.0) -> None:
     """``orch sandbox serve``: print the three URL lines, serve until Ctrl-C."""
-    sandbox = Sandbox(world_path, latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
-                      host=host, port=port)
+    try:
+        sandbox = Sandbox(world_path, latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
+                          reset_rate=reset_rate, host=host, port=port)
+    except ValueError as exc:  # a fault option out of range
+        raise ConfigError(f"sandbox serve: {exc}") from None
     try:
         sandbox.start()
     except OSError as exc:

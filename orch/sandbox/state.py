@@ -22,6 +22,9 @@ from typing import Iterator
 TRANSIT = ("ARCHIVING", "UNARCHIVING", "DELETING")
 DATA_STATUSES = ("PARTIAL", "AVAILABLE", "ARCHIVING", "ARCHIVED", "UNARCHIVING", "DELETING")
 ANALYSIS_STATUSES = ("REQUESTED", "AWAITINGINPUT", "INPROGRESS", "SUCCEEDED", "FAILED", "FAILEDFINAL", "ABORTED")
+# Tag kinds by their API names (DataDetails.tags / AnalysisTag), in the spec's order.
+DATA_TAG_KINDS = ("technicalTags", "userTags", "connectorTags", "runInTags", "runOutTags", "referenceTags")
+ANALYSIS_TAG_KINDS = ("technicalTags", "userTags", "referenceTags")
 _NS = uuid.UUID("6f1d8e62-5b0e-4c55-9a51-0c8f3f7f6a11")
 _END = "\U0010ffff"
 
@@ -61,6 +64,7 @@ class DataItem:
     content: bytes | None = None  # bytes given by the world or uploaded
     due_at: datetime | None = None  # when an in-transit status settles
     format_code: str | None = None
+    tags: "Tags | None" = None  # None (most items): no tags of any kind
 
     @property
     def is_folder(self) -> bool:
@@ -73,6 +77,35 @@ class DataItem:
     @property
     def parent_path(self) -> str:
         return self.path.rstrip("/").rsplit("/", 1)[0] + "/"
+
+
+@dataclass(slots=True, frozen=True)
+class Tags:
+    """An object's ICA tags: kind (API name, e.g. ``userTags``) -> tags, only non-empty kinds."""
+
+    by_kind: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(cls, kinds: dict[str, list[str] | tuple[str, ...]]) -> "Tags | None":
+        """Tags from a kind -> list mapping (order kept, duplicates dropped); None when all are empty."""
+        items = tuple((k, tuple(dict.fromkeys(v))) for k, v in sorted(kinds.items()) if v)
+        return cls(items) if items else None
+
+    def as_dict(self) -> dict[str, list[str]]:
+        """Only the non-empty kinds (the world dump's form)."""
+        return {k: list(v) for k, v in self.by_kind}
+
+    def get(self, kind: str) -> tuple[str, ...]:
+        return dict(self.by_kind).get(kind, ())
+
+    def as_json(self, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+        """Every kind of ``kinds`` (empty lists included), as the API shows them."""
+        have = dict(self.by_kind)
+        return {k: list(have.get(k, ())) for k in kinds}
+
+
+def tags_json(tags: Tags | None, kinds: tuple[str, ...]) -> dict[str, list[str]]:
+    return tags.as_json(kinds) if tags is not None else {k: [] for k in kinds}
 
 
 def path_key(path: str) -> tuple[str, str]:
@@ -198,6 +231,7 @@ class Analysis:
     end_date: datetime | None = None
     output: str | None = None  # output folder path
     output_id: str | None = None  # its id, kept after the folder is deleted (as ICA keeps the record)
+    tags: Tags | None = None
 
 
 @dataclass(slots=True, eq=False)

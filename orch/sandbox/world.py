@@ -23,7 +23,9 @@ import yaml
 from orch.errors import ConfigError
 from orch.sandbox.state import (
     ANALYSIS_STATUSES,
+    ANALYSIS_TAG_KINDS,
     DATA_STATUSES,
+    DATA_TAG_KINDS,
     TRANSIT,
     Analysis,
     BsProject,
@@ -34,6 +36,7 @@ from orch.sandbox.state import (
     LinkBatchItem,
     Run,
     StateError,
+    Tags,
     Timing,
     TrashItem,
     World,
@@ -60,6 +63,11 @@ def _obj(props: dict, required: list[str] | None = None, description: str | None
     return out
 
 
+def _tags_schema(kinds: tuple[str, ...], what: str) -> dict:
+    return _obj({k: {"type": "array", "items": {"type": "string", "minLength": 1}} for k in kinds},
+                description=f"The {what}'s tags, as the API shows them (set by PUT; shown when not empty).")
+
+
 _DATA = _obj({
     "path": {"type": "string", "pattern": "^/.", "description": "a full path starting with /; a folder ends with /"},
     "id": {"type": "string", "pattern": r"^(fil|fol)\.\S+$"},
@@ -72,6 +80,7 @@ _DATA = _obj({
     "format": {"type": "string", "description": "format.code, e.g. FASTQ"},
     "owningProjectId": dict(_UUID, description="Set on data linked in from another project (same id there)."),
     "dueAt": _DUE,
+    "tags": _tags_schema(DATA_TAG_KINDS, "data"),
 }, ["path"])
 
 _ANALYSIS = _obj({
@@ -87,6 +96,7 @@ _ANALYSIS = _obj({
     "output": {"type": "string", "pattern": "^/.*/$", "description": "The output folder /outputs returns."},
     "outputId": {"type": "string", "pattern": r"^fol\.\S+$",
                  "description": "Its id (default: the folder at output); /outputs keeps it after the folder is deleted."},
+    "tags": _tags_schema(ANALYSIS_TAG_KINDS, "analysis"),
 }, ["userReference"])
 
 _LINK_BATCH = _obj({
@@ -436,7 +446,8 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
             id=did, owner=project, path=path, status=status, time_created=created,
             time_modified=created if modified is None else ts(modified, (pwhere, di, "timeModified")),
             size=None if folder else d.get("size", len(content) if content is not None else 0),
-            content=content, due_at=due, format_code=d.get("format"))
+            content=content, due_at=due, format_code=d.get("format"),
+            tags=Tags.of(d["tags"]) if "tags" in d else None)
     # implied parent folders: AVAILABLE, or ARCHIVED inside a folder the world gives as ARCHIVED
     explicit = {p: it.status for p, it in items.items() if p[-1] == "/"}
     for path, item in list(items.items()):
@@ -476,7 +487,7 @@ def _load_analysis(project: IcaProject, a: Mapping, where: str, ts: _Ts, now: da
         time_created=created, time_modified=ts(a.get("timeModified"), f"{where}.timeModified", created),
         start_date=ts(a.get("startDate"), f"{where}.startDate", created),
         end_date=ts(a.get("endDate"), f"{where}.endDate"), output=a.get("output"),
-        output_id=_output_id(project, a)))
+        output_id=_output_id(project, a), tags=Tags.of(a["tags"]) if "tags" in a else None))
 
 
 def _output_id(project: IcaProject, a: Mapping) -> str | None:
@@ -543,6 +554,8 @@ def _dump_item(item: DataItem, project: IcaProject) -> dict[str, Any]:
         out["format"] = item.format_code
     if item.due_at is not None:
         out["dueAt"] = format_ts(item.due_at)
+    if item.tags is not None:
+        out["tags"] = item.tags.as_dict()
     return out
 
 
@@ -583,6 +596,8 @@ def dump_world(world: World, now: datetime | None = None) -> dict[str, Any]:
             if a.output:
                 ad["output"] = a.output
                 ad["outputId"] = a.output_id
+            if a.tags is not None:
+                ad["tags"] = a.tags.as_dict()
             analyses.append(ad)
         projects.append({"name": p.name, "id": p.id, "timeCreated": format_ts(p.time_created),
                          "shortDescription": p.short_description,
