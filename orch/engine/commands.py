@@ -212,5 +212,5 @@ def apply_command(settings: RunSettings) -> int:
             return plan.exit_code()
         report = run_apply(plan, session, ledger, policies, load_protect(policies))
     # with --format json stdout stays one JSON document (the plan); the results go to stderr
-    print_apply_summary(report, _stderr() if settings.format == "json" else _stdout(), max_ok_rows=0)
+    print_apply_summary(report, _stderr() if settings.format == "json" else _stdout())
     return 1 if (report.exit_code or plan.errors) else 0

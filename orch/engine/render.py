@@ -6,6 +6,13 @@ the terminal it happens to run in; ``print_plan`` / ``ApplyProgress`` write to a
 Markers (Terraform-like): ``+`` adds (link, manifest, mark_managed, tag), ``~`` changes a
 storage tier (archive, unarchive), ``!`` destroys (delete, purge_trash, and ``unarchive``
 whose ``then`` is ``delete`` — the first step of a two-phase delete). Destructive rows are bold red.
+
+The table is for people: one short line per resource (a file's base name, a folder's last
+segments; the kind and id on a dim second line from ``WIDE`` columns on), a reason stated once per
+block of actions sharing it, and above ``MAX_ROWS`` actions counts per policy and action (every
+destructive action still listed). Full paths and ids are in ``--format json`` and ``markdown``.
+Apply shows a progress bar on a terminal and one line per action elsewhere (cron logs); the
+summary lists every action not done in full, then one Terraform-like line.
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from orch.engine.plan import ACTION_ORDER, ActionResult, ApplyReport, Outcome, Plan, PlannedAction
+from orch.engine.plan import ACTION_ORDER, ActionResult, ApplyReport, Outcome, Plan, PlannedAction, ResourceRef
 
 DEFAULT_WIDTH = 120
+WIDE = 160  # from this console width on, the table shows each resource's id on a dim second line
+MAX_ROWS = 500  # above this many actions the table counts per policy and action instead of listing
+SHORT_LIMIT = 60  # longest short name in a table cell
+EXAMPLES = 3  # resources named per row of the large-plan summary
 FORMATS = ("table", "json", "markdown")
 
 _PHRASES = {
@@ -57,24 +68,67 @@ def marker(action: PlannedAction) -> str:
 
 
 def resource_label(action: PlannedAction) -> str:
-    """``kind label`` — the path or name a person recognises (the id when there is nothing else)."""
+    """``kind label`` — the full path or name a person recognises (the id when there is nothing else)."""
     r = action.resource
     if r.kind == "bssh.trash":
         return "bssh.trash (the whole BaseSpace trash)"
     return f"{r.kind} {r.label()}"
 
 
-def param_details(action: PlannedAction) -> str:
-    """The parameters that matter to a reviewer, in a few words ("" when none)."""
+def _cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, keeping its start (run ids begin names) and its end."""
+    if len(text) <= limit:
+        return text
+    tail = max(limit // 3, 1)
+    return text[:limit - tail - 1] + "…" + text[-tail:]
+
+
+def short_name(resource: ResourceRef, limit: int = SHORT_LIMIT) -> str:
+    """A compact name for one table line: a file's base name; a folder's last two path segments
+    (the analysis folder cut after its run id); an analysis' user reference; else name or id."""
+    if resource.kind == "bssh.trash":
+        return "the whole BaseSpace trash"
+    if resource.kind == "ica.analysis":
+        return _cut(str(resource.extra.get("user_reference") or resource.name or resource.id), limit)
+    path = resource.path
+    if not path:
+        return _cut(resource.name or resource.id, limit)
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return path
+    if not path.endswith("/"):
+        return _cut(segments[-1], limit)
+    last = segments[-1] + "/"
+    if len(segments) == 1:
+        return _cut("/" + last, limit)
+    room = max(limit - len(last) - 1, 8)
+    parent = segments[-2] if len(segments[-2]) <= room else segments[-2][:room - 1] + "…"
+    return _cut(f"{parent}/{last}", limit)
+
+
+def short_label(action: PlannedAction) -> str:
+    """``kind short-name``: what the table and the apply lines show (full path and id: JSON, Markdown)."""
+    r = action.resource
+    if r.kind == "bssh.trash":
+        return "bssh.trash (the whole BaseSpace trash)"
+    return f"{r.kind} {short_name(r)}"
+
+
+def param_details(action: PlannedAction, short: bool = False) -> str:
+    """The parameters that matter to a reviewer, in a few words ("" when none). ``short``: the
+    manifest's file name cut to fit a table line (Markdown and JSON keep the full path)."""
     p = action.params
     to = p.get("to_project") or p.get("to_project_id")
     if action.action == "link" and to:
         return f"into {to}"
     if action.action == "manifest":
         rows = p.get("rows")
-        where = f" in {to}" if to else ""
-        return f"{p.get('path', '')}{where}" + (f" ({rows} row{'s' if rows != 1 else ''})" if rows is not None else "")
-    if action.action == "unarchive" and p.get("then") == "delete":
+        where = f" in {to}" if to and not short else ""  # the table's reason names the destination
+        path = str(p.get("path", ""))
+        if short and path:
+            path = str(p.get("folder") or path.rsplit("/", 1)[0] + "/")
+        return f"{path}{where}" + (f" ({rows} row{'s' if rows != 1 else ''})" if rows is not None else "")
+    if action.action == "unarchive" and p.get("then") == "delete" and not short:  # the table's action says so
         return "then delete, in a later run once it is available"
     if action.action == "tag" and p:
         return ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
@@ -130,6 +184,21 @@ def group_by_policy(actions: Iterable[PlannedAction]) -> list[tuple[str, str, li
     return out
 
 
+def reason_blocks(items: list[PlannedAction]) -> list[list[PlannedAction]]:
+    """Consecutive actions of one kind with the same reason and details (the files of one
+    analysis' hand-off): the table states the reason once per block."""
+    blocks: list[list[PlannedAction]] = []
+    key = None
+    for a in items:
+        k = (a.action, full_reason(a), param_details(a, short=True), a.destructive)
+        if blocks and k == key:
+            blocks[-1].append(a)
+        else:
+            blocks.append([a])
+            key = k
+    return blocks
+
+
 # ---------------------------------------------------------------- table
 def make_console(width: int = DEFAULT_WIDTH, color: bool = False, file: Any = None) -> Console:
     """A console of fixed width; without ``file`` it records to a string (``console.file.getvalue()``)."""
@@ -138,41 +207,114 @@ def make_console(width: int = DEFAULT_WIDTH, color: bool = False, file: Any = No
                    emoji=False, soft_wrap=False, legacy_windows=False)
 
 
-def plan_renderable(plan: Plan) -> RenderableType:
-    """Tables per policy, the errors panel and the destructive warning (not the summary line)."""
-    parts: list[RenderableType] = []
-    if plan.actions:
-        legend = Text("Markers: ", style="dim")
-        legend.append("+", style="green")
-        legend.append(" adds  ", style="dim")
-        legend.append("~", style="yellow")
-        legend.append(" changes the storage tier  ", style="dim")
-        legend.append("!", style="bold red")
-        legend.append(" destroys data (or is the first step of a delete)", style="dim")
-        parts.append(legend)
-    for policy, group, items in group_by_policy(plan.actions):
-        title = f"{policy}" + (f" (group {group})" if group else "")
-        table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=False)
-        table.add_column("", no_wrap=True, width=1)
-        table.add_column("action", no_wrap=True)
-        table.add_column("resource", overflow="fold", ratio=3)
-        table.add_column("reason", overflow="fold", ratio=4)
-        previous = None
-        for a in items:
-            if previous is not None and a.action != previous:
-                table.add_section()
-            previous = a.action
+def _legend(hint: bool = True) -> Text:
+    legend = Text("Markers: ", style="dim")
+    legend.append("+", style="green")
+    legend.append(" adds  ", style="dim")
+    legend.append("~", style="yellow")
+    legend.append(" changes the storage tier  ", style="dim")
+    legend.append("!", style="bold red")
+    legend.append(" destroys data (or is the first step of a delete)", style="dim")
+    if hint:
+        legend.append("\nFull paths and ids: orch plan --format json or --format markdown", style="dim")
+    return legend
+
+
+def _marker_text(a: PlannedAction) -> Text:
+    return Text(marker(a), style="bold red" if a.destructive else ("green" if a.action in _ADD else "yellow"))
+
+
+def _reason_text(a: PlannedAction, block_size: int) -> Text:
+    reason = Text(full_reason(a))
+    details = param_details(a, short=True)
+    if details and details not in reason.plain:
+        reason.append(f" — {details}", style="dim")
+    if block_size > 1:
+        reason.append(f" [{block_size} {a.display_action()}s]", style="dim")
+    return reason
+
+
+def _policy_table(policy: str, group: str, items: list[PlannedAction], width: int,
+                  show_policy: bool = False) -> Table:
+    title = f"{policy}" + (f" (group {group})" if group else "") + f": {', '.join(summary_phrases(items))}"
+    table = Table(title=title, title_justify="left", title_style="bold", expand=True, show_lines=False)
+    table.add_column("", no_wrap=True, width=1)
+    if show_policy:
+        table.add_column("policy", overflow="fold")
+    table.add_column("action", no_wrap=True)
+    table.add_column("resource", overflow="fold", ratio=2)
+    table.add_column("reason", overflow="fold", ratio=3)
+    previous = None
+    wide = width >= WIDE
+    for block in reason_blocks(items):
+        first = block[0]
+        if previous is not None and (first.action != previous or len(block) > 1):
+            table.add_section()
+        for i, a in enumerate(block):
             style = "bold red" if a.destructive else ""
-            resource = Text(resource_label(a))
-            if a.resource.label() != a.resource.id and a.resource.kind != "bssh.trash":
-                resource.append(f"\n{a.resource.id}", style="dim")
-            reason = Text(full_reason(a))
-            details = param_details(a)
-            if details:
-                reason.append(f"\n{details}", style="dim")
-            table.add_row(Text(marker(a), style=style or ("green" if a.action in _ADD else "yellow")),
-                          Text(a.display_action(), style=style), resource, reason)
-        parts.append(table)
+            resource = Text(short_name(a.resource))
+            if wide and a.resource.kind != "bssh.trash":
+                resource.append(f"\n{a.resource.kind} {a.resource.id}", style="dim")
+            reason = _reason_text(a, len(block)) if i == 0 else Text("″", style="dim")
+            cells = [_marker_text(a)] + ([Text(a.policy)] if show_policy else [])
+            table.add_row(*cells, Text(a.display_action(), style=style), resource, reason)
+        previous = block[-1].action
+        if len(block) > 1:
+            previous = ""  # a section after a block too
+    return table
+
+
+def _summary_table(plan: Plan) -> Table:
+    """Large plans: one row per policy and action kind, with counts and the first resources."""
+    table = Table(title="Actions per policy", title_justify="left", title_style="bold", expand=True)
+    table.add_column("", no_wrap=True, width=1)
+    table.add_column("policy", overflow="fold")
+    table.add_column("action", no_wrap=True)
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("first resources", overflow="fold", ratio=3)
+    for policy, group, items in group_by_policy(plan.actions):
+        for kind_items in reason_kinds(items):
+            a = kind_items[0]
+            names = [short_name(x.resource) for x in kind_items[:EXAMPLES]]
+            more = len(kind_items) - len(names)
+            examples = ", ".join(names) + (f", … (+{more} more)" if more else "")
+            style = "bold red" if a.destructive else ""
+            table.add_row(_marker_text(a), policy,
+                          Text(a.display_action(), style=style), Text(str(len(kind_items)), style=style), examples)
+    return table
+
+
+def reason_kinds(items: list[PlannedAction]) -> list[list[PlannedAction]]:
+    """``items`` (one policy, grouped by kind) split by displayed action (``unarchive → delete`` apart)."""
+    out: dict[str, list[PlannedAction]] = {}
+    for a in items:
+        out.setdefault(a.display_action(), []).append(a)
+    return list(out.values())
+
+
+def plan_renderables(plan: Plan, width: int = DEFAULT_WIDTH, max_rows: int = MAX_ROWS) -> list[RenderableType]:
+    """Tables per policy (or, above ``max_rows`` actions, counts per policy and action with every
+    destructive action still listed), the errors panel and the destructive warning (not the
+    summary line). Printed one by one, so a long plan streams instead of being laid out at once."""
+    parts: list[RenderableType] = []
+    listed = len(plan.actions) <= max_rows
+    if plan.actions:
+        parts.append(_legend(listed))
+    if listed:
+        for policy, group, items in group_by_policy(plan.actions):
+            parts.append(_policy_table(policy, group, items, width))
+    else:
+        n = len(plan.actions)
+        parts.append(Text(f"{n} actions: too many to list one per line, so they are counted per policy and action. "
+                          "The full list (paths, ids, reasons): orch plan --format json, or --format markdown.",
+                          style="bold"))
+        parts.append(_summary_table(plan))
+        destructive = plan.destructive_actions
+        if destructive and len(destructive) <= max_rows:
+            parts.append(_policy_table("Every destructive action", "", destructive, width, show_policy=True))
+        elif destructive:
+            parts.append(Text(f"The {len(destructive)} destructive actions are too many to list here: review them "
+                              "with --format json or --format markdown before applying.", style="bold red"))
     if plan.errors:
         lines = Text()
         for i, e in enumerate(plan.errors):
@@ -186,18 +328,23 @@ def plan_renderable(plan: Plan) -> RenderableType:
     if destructive:
         n = len(destructive)
         parts.append(Text(f"! {n} destructive action{_plural(n)}: data will be deleted.", style="bold red"))
-    return Group(*parts)
+    return parts
 
 
-def print_table(plan: Plan, console: Console) -> None:
+def plan_renderable(plan: Plan, width: int = DEFAULT_WIDTH, max_rows: int = MAX_ROWS) -> RenderableType:
+    return Group(*plan_renderables(plan, width, max_rows))
+
+
+def print_table(plan: Plan, console: Console, max_rows: int = MAX_ROWS) -> None:
     """The table view; the summary line is never wrapped (scripts and people grep it)."""
-    console.print(plan_renderable(plan))
+    for part in plan_renderables(plan, console.width, max_rows):
+        console.print(part)
     console.print(Text(summary_line(plan), style="bold red" if plan.errors else "bold"), soft_wrap=True)
 
 
-def render_table(plan: Plan, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
+def render_table(plan: Plan, width: int = DEFAULT_WIDTH, color: bool = False, max_rows: int = MAX_ROWS) -> str:
     console = make_console(width, color)
-    print_table(plan, console)
+    print_table(plan, console, max_rows)
     return console.file.getvalue()
 
 
@@ -235,11 +382,22 @@ class _Row:
     id: str
     reason: str
     details: str
+    same: bool = False  # same reason as the row above (the files of one analysis)
 
 
 def _rows(items: list[PlannedAction]) -> list[_Row]:
-    return [_Row(marker(a), a.display_action(), a.destructive, a.resource.kind, a.resource.label(),
-                 a.resource.id, full_reason(a), param_details(a)) for a in items]
+    rows = []
+    for block in reason_blocks(items):
+        for i, a in enumerate(block):
+            reason = full_reason(a)
+            details = param_details(a)
+            if details and details in reason:
+                details = ""
+            if len(block) > 1:
+                reason += f" [{len(block)} {a.display_action()}s]"
+            rows.append(_Row(marker(a), a.display_action(), a.destructive, a.resource.kind, a.resource.label(),
+                             a.resource.id, reason, details, same=i > 0))
+    return rows
 
 
 def render_markdown(plan: Plan) -> str:
@@ -281,93 +439,132 @@ def print_plan(plan: Plan, fmt: str, console: Console | None = None) -> None:
 
 
 # ---------------------------------------------------------------- apply
-def result_line(result: ActionResult) -> Text:
+_DONE_PHRASES = {
+    "link": "{n} linked",
+    "manifest": "{n} manifest{s} written",
+    "mark_managed": "{n} marked managed",
+    "tag": "{n} tagged",
+    "archive": "{n} archive{s} requested",
+    "unarchive": "{n} unarchive{s} requested",
+    "delete": "{n} deleted",
+    "purge_trash": "{n} trash purge{s}",
+}
+
+
+def result_line(result: ActionResult, full: bool = False) -> Text:
+    """One line per result: ``✓ done          link M-1_R1.fastq.gz — message``. ``full``: the
+    kind, full path and id (for problems, so they can be found and retried)."""
     symbol, style = _OUTCOME_STYLE[result.outcome]
     a = result.action
     text = Text()
     text.append(f"{symbol} {result.outcome.value:<13} ", style=style)
     text.append(f"{a.display_action()} ", style="bold red" if a.destructive else "")
-    text.append(resource_label(a))
+    if full:
+        text.append(resource_label(a))
+        if a.resource.kind != "bssh.trash" and a.resource.label() != a.resource.id:
+            text.append(f" ({a.resource.id})", style="dim")
+        text.append(f" [{a.policy}]", style="dim")
+    else:
+        text.append(short_label(a))
     if result.message:
         text.append(f" — {result.message}", style="dim" if result.ok else style)
     return text
 
 
 class ApplyProgress:
-    """Live progress of an apply: a bar, plus one line per finished action printed above it.
+    """Live progress of an apply.
 
-    Thread-safe (Rich's Progress locks internally), so executor threads may call ``finish``.
+    On a terminal: a Rich progress bar (counts of failures in its description); problems are
+    printed above it as they happen. Elsewhere (cron, CI logs): one plain line per finished
+    action, nothing redrawn. Thread-safe (Rich's Progress and Console lock), so executor threads
+    may call ``finish``.
     """
 
-    def __init__(self, total: int, console: Console | None = None, transient: bool = True):
+    def __init__(self, total: int, console: Console | None = None, transient: bool = True,
+                 bar: bool | None = None):
         self.console = console or Console(stderr=True)
-        self._progress = Progress(
-            TextColumn("[bold]apply"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}", style="dim"),
-            console=self.console, transient=transient, auto_refresh=self.console.is_terminal)
-        self._task = self._progress.add_task("", total=total)
+        self.bar = self.console.is_terminal if bar is None else bar
+        self._problems = 0
+        self._progress: Progress | None = None
+        if self.bar:
+            self._progress = Progress(
+                TextColumn("[bold]apply"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}", style="dim"),
+                console=self.console, transient=transient)
+            self._task = self._progress.add_task("", total=total)
 
     def __enter__(self) -> "ApplyProgress":
-        self._progress.start()
+        if self._progress is not None:
+            self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _description(self, action: PlannedAction | None) -> str:
+        now = f"{action.display_action()} {short_name(action.resource)}" if action is not None else ""
+        bad = f"{self._problems} not done  " if self._problems else ""
+        return bad + now
 
     def start(self, action: PlannedAction) -> None:
-        self._progress.update(self._task, description=f"{action.display_action()} {action.resource.label()}")
+        if self._progress is not None:
+            self._progress.update(self._task, description=self._description(action))
 
     def finish(self, result: ActionResult) -> None:
-        self._progress.console.print(result_line(result))
-        self._progress.advance(self._task)
+        if self._progress is None:
+            self.console.print(result_line(result, full=not result.ok), soft_wrap=True)
+            return
+        if not result.ok:
+            self._problems += 1
+            self._progress.console.print(result_line(result, full=True), soft_wrap=True)
+        self._progress.update(self._task, advance=1, description=self._description(None))
+
+
+def done_phrases(report: ApplyReport) -> list[str]:
+    """``12 linked``, ``2 manifests written``, ... for the actions done; ``3 already done``."""
+    counts = Counter(r.action.action for r in report.results if r.outcome == Outcome.DONE)
+    kinds = [k for k in ACTION_ORDER if counts[k]] + sorted(k for k in counts if k not in ACTION_ORDER)
+    out = [_DONE_PHRASES.get(k, "{n} " + k).format(n=counts[k], s=_plural(counts[k])) for k in kinds]
+    skipped = sum(1 for r in report.results if r.outcome == Outcome.SKIPPED)
+    if skipped:
+        out.append(f"{skipped} already done")
+    return out
 
 
 def apply_summary_line(report: ApplyReport) -> str:
-    counts = report.counts
-    if not counts:
+    """Terraform-like: ``Apply complete! Resources: 12 linked, 2 manifests written, 1 already done.``
+    or ``Apply failed: 2 of 29 actions not done (1 failed, 1 refused). Resources: ...``."""
+    if not report.results:
         return "Apply: nothing to do."
-    body = ", ".join(f"{n} {k.replace('-', ' ')}" for k, n in counts.items())
+    done = ", ".join(done_phrases(report)) or "none changed"
     if report.exit_code == 0:
-        return f"Apply complete: {body}."
-    bad = sum(n for k, n in counts.items() if not Outcome(k).ok)
-    return f"Apply finished with {bad} action{_plural(bad)} not done: {body}."
+        return f"Apply complete! Resources: {done}."
+    bad = [r for r in report.results if not r.ok]
+    counts = ", ".join(f"{n} {k}" for k, n in report.counts.items() if not Outcome(k).ok)
+    return (f"Apply failed: {len(bad)} of {len(report.results)} action{_plural(len(report.results))} "
+            f"not done ({counts}). Resources: {done}.")
 
 
-def apply_summary_renderable(report: ApplyReport, max_ok_rows: int = 50) -> RenderableType:
-    """A table of results (no summary line). Problems are always listed; done/skipped rows only
-    while there are at most ``max_ok_rows`` of them."""
-    ok = [r for r in report.results if r.ok]
-    show_ok = len(ok) <= max_ok_rows
-    table = Table(title="Apply results", title_justify="left", title_style="bold")
-    table.add_column("", no_wrap=True, width=1)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("action", no_wrap=True)
-    table.add_column("resource", overflow="fold", ratio=3)
-    table.add_column("policy", overflow="fold", ratio=1)
-    table.add_column("message", overflow="fold", ratio=3)
-    for r in report.results:
-        if r.ok and not show_ok:
-            continue
-        symbol, style = _OUTCOME_STYLE[r.outcome]
-        a = r.action
-        table.add_row(Text(symbol, style=style), Text(r.outcome.value, style=style),
-                      Text(a.display_action(), style="bold red" if a.destructive else ""),
-                      resource_label(a), a.policy, r.message)
-    parts: list[RenderableType] = []
-    if table.row_count:
-        parts.append(table)
-    if not show_ok:
-        parts.append(Text(f"({len(ok)} done or already-done actions not listed)", style="dim"))
-    return Group(*parts)
+def apply_summary_renderable(report: ApplyReport) -> RenderableType:
+    """Every action that was not done, in full (kind, path, id, policy, why); nothing for the rest."""
+    bad = [r for r in report.results if not r.ok]
+    if not bad:
+        return Group()
+    lines = [Text(f"{len(bad)} action{_plural(len(bad))} not done:", style="bold red")]
+    lines += [result_line(r, full=True) for r in bad]
+    return Group(*lines)
 
 
-def print_apply_summary(report: ApplyReport, console: Console, max_ok_rows: int = 50) -> None:
-    console.print(apply_summary_renderable(report, max_ok_rows))
+def print_apply_summary(report: ApplyReport, console: Console) -> None:
+    """The problems (never wrapped: one line each, for grep and mail) and the summary line."""
+    for line in apply_summary_renderable(report).renderables:
+        console.print(line, soft_wrap=True)
     console.print(Text(apply_summary_line(report), style="bold" if report.exit_code == 0 else "bold red"),
                   soft_wrap=True)
 
 
-def render_apply_summary(report: ApplyReport, width: int = DEFAULT_WIDTH, max_ok_rows: int = 50) -> str:
+def render_apply_summary(report: ApplyReport, width: int = DEFAULT_WIDTH) -> str:
     console = make_console(width)
-    print_apply_summary(report, console, max_ok_rows)
+    print_apply_summary(report, console)
     return console.file.getvalue()
