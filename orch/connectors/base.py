@@ -66,6 +66,13 @@ class IcaApi(Protocol):
     def upload_bytes(self, project_id: str, data_id: str, content: bytes) -> None:
         """Upload through createTemporaryCredentials + boto3 (multipart-capable)."""
 
+    def add_data_user_tags(self, project_id: str, data_id: str, tags: Iterable[str]) -> list[str]:
+        """Add user tags to a file or folder: read it, PUT the union (nothing when all are there).
+        Returns the tags that were missing (empty: already tagged)."""
+
+    def add_analysis_user_tags(self, project_id: str, analysis_id: str, tags: Iterable[str]) -> list[str]:
+        """The same for an analysis (PUT with If-Match; a conflicting update is re-read and merged)."""
+
     # -- conveniences built on the calls above (added with the connectors) --
     def get_many(self, project_id: str, data_ids: Iterable[str]) -> dict[str, IcaData]:
         """Batch get by id (id filter, 100 per request); missing ids are absent."""

@@ -30,6 +30,19 @@ ITEM_OK = {"LINKED": "", "ALREADY_LINKED": "already linked"}
 ITEM_FINAL = {"LINKED", "ALREADY_LINKED", "FAILED", "PARTIALLY_LINKED"}
 IDS_PER_QUERY = 100  # id filters per GET (keeps URLs well under common limits)
 LINK_BATCH_SIZE = 1000
+TAG_CONFLICT_ATTEMPTS = 3  # PUT analysis tags: re-read and merge after a 409 this many times in all
+
+
+def _merge_user_tags(holder: dict[str, Any], tags: Iterable[str]) -> list[str]:
+    """Add ``tags`` to ``holder["tags"]["userTags"]`` in place (kept order, appended); return the added ones."""
+    current = holder.get("tags")
+    if not isinstance(current, dict):
+        current = holder["tags"] = {}
+    have = [str(t) for t in current.get("userTags") or []]
+    missing = [t for t in dict.fromkeys(tags) if t not in have]
+    if missing:
+        current["userTags"] = have + missing
+    return missing
 
 
 class NameNotFound(NotFound):
@@ -322,6 +335,48 @@ class IcaClient:
             raise Conflict("ICA", "POST " + route, 409, f"a file already exists at {folder_path}{name}")
         self.http.check(response, "POST " + route)
         return mapping.ica_data(response.json())
+
+    # ------------------------------------------------------------------ tags
+    def add_data_user_tags(self, project_id: str, data_id: str, tags: Iterable[str]) -> list[str]:
+        """GET the ProjectData, PUT it back with the union of user tags (ICA's PUT replaces the tags,
+        so the current ones are always sent along). The spec gives this PUT no If-Match."""
+        path = {"projectId": project_id, "dataId": data_id}
+        try:
+            body = self.http.call("GET", D, path=path, media=ICA_V3) or {}
+            holder = ((body.get("data") or {}).get("details") or {})
+            missing = _merge_user_tags(holder, tags)
+            if missing:
+                self.http.call("PUT", D, path=path, json=body, media=ICA_V3)
+            return missing
+        finally:
+            self.cache.clear()
+
+    def add_analysis_user_tags(self, project_id: str, analysis_id: str, tags: Iterable[str]) -> list[str]:
+        """GET the analysis (v4) and its ETag, PUT the union with ``If-Match``. A 409 means it changed
+        in between (or a retried PUT of ours already landed): read again and merge again."""
+        route = P + "/analyses/{analysisId}"
+        path = {"projectId": project_id, "analysisId": analysis_id}
+        wanted = list(dict.fromkeys(tags))
+        first: list[str] | None = None
+        try:
+            for _ in range(TAG_CONFLICT_ATTEMPTS):
+                got = self.http.request("GET", route, path=path, media=ICA_V4)
+                body = got.json() if got.content else {}
+                missing = _merge_user_tags(body, wanted)
+                first = missing if first is None else first
+                if not missing:
+                    return first
+                etag = got.headers.get("ETag")
+                response = self.http.request("PUT", route, path=path, json=body, media=ICA_V4,
+                                             headers={"If-Match": etag} if etag else None, raise_errors=False)
+                if response.status_code == 409 and etag:
+                    continue
+                self.http.check(response, "PUT " + route)
+                return first
+            raise Conflict("ICA", "PUT " + route, 409,
+                           f"analysis {analysis_id} kept changing while tagging it ({TAG_CONFLICT_ATTEMPTS} attempts)")
+        finally:
+            self.cache.clear()
 
     def upload_bytes(self, project_id: str, data_id: str, content: bytes) -> None:
         route = D + ":createTemporaryCredentials"

@@ -15,7 +15,7 @@ from typing import Any, Callable, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
-from orch.engine.planner import bssh_pending, decision_fingerprint, render_manifest
+from orch.engine.planner import bssh_pending, decision_fingerprint, render_manifest, user_tags
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
 from orch.inventory import Resource
 
@@ -315,20 +315,25 @@ class PurgeTrashExecutor(Executor):
 
 
 class TagExecutor(Executor):
+    """Add user tags to an ICA analysis or file/folder; skipped when every tag is already there."""
+
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
         def go() -> ActionResult:
             ica = ctx.need_ica()
-            add = getattr(ica, "add_user_tags", None)
-            if add is None:
-                return result(action, Outcome.FAILED, "tagging is not supported by this ICA connector")
+            r = action.resource
+            wanted = list(action.params.get("user_tags") or [])
             current = reread(action, ctx)
             if current is None:
                 return result(action, Outcome.REFUSED_STALE, "the resource no longer exists")
+            if not set(wanted) - set(user_tags(current)):
+                return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
             if why := stale(action, current):
                 return result(action, Outcome.REFUSED_STALE, why)
-            add(action.resource.kind, action.resource.project_id, action.resource.id,
-                list(action.params.get("user_tags") or []))
-            return result(action, Outcome.DONE, "tagged")
+            add = ica.add_analysis_user_tags if r.kind == "ica.analysis" else ica.add_data_user_tags
+            added = add(r.project_id, r.id, wanted)
+            if not added:  # tagged by someone else between the re-read and the write
+                return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
+            return result(action, Outcome.DONE, "tagged with " + ", ".join(added))
 
         return _guarded(go, action)
 

@@ -114,6 +114,12 @@ def _fields(filters: Iterable[Matcher]) -> set[str]:
     return out
 
 
+def user_tags(r: Resource) -> list[str]:
+    """The user tags of an ICA analysis or data item (what the ``tag`` action adds)."""
+    tags = r.attr("tags.userTags", None)
+    return [str(t) for t in tags] if isinstance(tags, list) else []
+
+
 def _age_note(filters: Iterable[Matcher], resource: Resource, now: datetime) -> str:
     """``startDate 2026-07-01T09:00:00Z, 147.1 days before now`` for the age fields used."""
     seen: set[str] = set()
@@ -521,7 +527,7 @@ class Planner:
                 except TemplateError as exc:
                     pp.errors.append(f"tag for {_label(r)}: {exc} (skipped)")
                     return None
-            have = set(resource_tags(getattr(r, "raw", None)))
+            have = set(user_tags(r))
             missing = sorted(set(tags) - have)
             if not missing:
                 return None
