@@ -34,7 +34,7 @@ from orch.matchers.analysis import ManagedByMatcher
 from orch.policy.model import Policy, PolicyFile, PolicySet
 from orch.policy.render import TemplateError, render_for_resource
 from orch.registry import Matcher
-from orch.timeutil import format_ts, parse_ts, utcnow
+from orch.timeutil import format_ts, parse_ts
 
 DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
 ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
@@ -585,7 +585,7 @@ class Planner:
         if "ArchiveStatus" in (r.raw or {}) or self.ctx.ledger is None:
             return False, ""
         if self._inflight is None:
-            since = utcnow() - BSSH_ASYNC_WINDOW
+            since = self.ctx.now - BSSH_ASYNC_WINDOW  # audit times are in the run clock (--now)
             kinds = ("bssh.dataset", "bssh.run")
             self._inflight = (self.ctx.ledger.requested_since("archive", kinds, since),
                               self.ctx.ledger.requested_since("unarchive", kinds, since))
