@@ -155,8 +155,6 @@ def test_basespace_restore_in_flight_is_remembered_not_repeated():
     """Real BaseSpace shows no restore in progress: the ledger remembers what orch requested."""
     from datetime import timedelta
 
-    from orch.timeutil import utcnow
-
     ica, bssh = mgi_world()
     bssh.instant = False
     ledger = Ledger(":memory:")
@@ -171,5 +169,10 @@ def test_basespace_restore_in_flight_is_remembered_not_repeated():
     fresh = Ledger(":memory:")
     [first] = [a for a in plan.actions if a.resource.id == "ds.oldarch"]
     fresh.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
-                 resource_id="ds.oldarch", outcome="done", when=utcnow() - timedelta(hours=49))
+                 resource_id="ds.oldarch", outcome="done", when=NOW - timedelta(hours=49))
     assert "ds.oldarch" in {a.resource.id for a in plan_for(ica, bssh, ledger=fresh).plan.actions}
+    # the window is counted in the run's clock (--now), the clock the applier records in
+    recent = Ledger(":memory:")
+    recent.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
+                  resource_id="ds.oldarch", outcome="done", when=NOW - timedelta(hours=47))
+    assert "ds.oldarch" not in {a.resource.id for a in plan_for(ica, bssh, ledger=recent).plan.actions}
