@@ -3,7 +3,13 @@ and calls that succeed while the sandbox drops connections (``reset_rate``)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
+import pytest
 import requests
+import yaml
 
 from connector_helpers import ICA_KEY, SOURCE, counts, ica_client, reset_counts, state
 
@@ -91,3 +97,27 @@ def test_calls_succeed_under_connection_resets(make_sandbox):
     assert counts(sb)["total"] == calls + stats.resets  # /_sandbox/requests counts the dropped attempts too
     assert _state_tags(sb, data_id=R1) == {"userTags": ["after-resets"]}
     assert _state_tags(sb, analysis_id=ANALYSIS) == {"userTags": ["after-resets"]}
+
+
+def test_cli_serve_reset_rate_option(tmp_path, small_world):
+    """``orch sandbox serve --reset-rate 1`` drops every platform call (control routes answer);
+    an out-of-range rate is one line on stderr."""
+    world = tmp_path / "world.yaml"
+    world.write_text(yaml.safe_dump(small_world))
+    bad = subprocess.run([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world), "--reset-rate", "2"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "reset_rate must be between 0 and 1" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    proc = subprocess.Popen([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world),
+                             "--reset-rate", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ica_url = proc.stdout.readline().strip().split("=", 1)[1]
+        base = ica_url.rsplit("/ica/rest", 1)[0]
+        for _ in range(3):
+            with pytest.raises(requests.ConnectionError):
+                requests.get(ica_url + "/api/projects", headers={"X-API-Key": ICA_KEY}, timeout=10)
+        assert requests.get(base + "/_sandbox/requests", timeout=10).json()["by_route"] == {"GET /api/projects": 3}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert "Traceback" not in err
