@@ -35,6 +35,7 @@ DEFAULT_WIDTH = 120
 WIDE = 160  # from this console width on, the table shows each resource's id on a dim second line
 MAX_ROWS = 500  # above this many actions the table counts per policy and action instead of listing
 SHORT_LIMIT = 60  # longest short name in a table cell
+FOLDER_LIMIT = 44  # longest short name of a folder (its analysis folder's start and its own name)
 EXAMPLES = 3  # resources named per row of the large-plan summary
 FORMATS = ("table", "json", "markdown")
 
@@ -101,8 +102,11 @@ def short_name(resource: ResourceRef, limit: int = SHORT_LIMIT) -> str:
     last = segments[-1] + "/"
     if len(segments) == 1:
         return _cut("/" + last, limit)
-    room = max(limit - len(last) - 1, 8)
-    parent = segments[-2] if len(segments[-2]) <= room else segments[-2][:room - 1] + "…"
+    room = max(min(limit, FOLDER_LIMIT) - len(last) - 1, 8)
+    parent = segments[-2]
+    if len(parent) > room:  # an ICA analysis folder: <user reference>-<pipeline>-<uuid>
+        head = parent.split("-", 1)[0]
+        parent = (head if len(head) < room else head[:room - 1]) + "…"
     return _cut(f"{parent}/{last}", limit)
 
 
@@ -242,8 +246,8 @@ def _policy_table(policy: str, group: str, items: list[PlannedAction], width: in
     if show_policy:
         table.add_column("policy", overflow="fold")
     table.add_column("action", no_wrap=True)
-    table.add_column("resource", overflow="fold", ratio=2)
-    table.add_column("reason", overflow="fold", ratio=3)
+    table.add_column("resource", overflow="fold", max_width=SHORT_LIMIT)  # as wide as its names: one line each
+    table.add_column("reason", overflow="fold", ratio=1)
     previous = None
     wide = width >= WIDE
     for block in reason_blocks(items):
