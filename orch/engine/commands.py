@@ -23,12 +23,9 @@ from orch.engine.planner import PlanOutcome, build_plan
 from orch.engine.render import ApplyProgress, print_apply_summary, print_plan
 from orch.engine.session import Session
 from orch.errors import ConfigError, OrchError
-from orch.policy.loader import load_policies
+from orch.policy.loader import build_files, load_policies
 from orch.policy.model import PolicySet
 from orch.settings import DEFAULT_STATE, SANDBOX_DIR, RunSettings
-
-PROTECT_ENV = "ORCH_PROTECT_FILE"
-
 
 # ---------------------------------------------------------------- consoles
 def _stdout() -> Console:
@@ -57,34 +54,8 @@ def state_path(settings: RunSettings) -> str:
 
 # ---------------------------------------------------------------- protect list
 def load_protect(policies: PolicySet | None) -> Protect:
-    """The global protect list: ``protect:`` of the loaded policy files (when the language has it)
-    plus the YAML file named by ``ORCH_PROTECT_FILE`` (keys names, paths, ids, tags)."""
-    protect = Protect()
-    for pf in (policies.files if policies else []):
-        raw = getattr(pf, "protect", None)
-        if isinstance(raw, Protect):
-            protect = protect.merge(raw)
-        elif isinstance(raw, dict):
-            protect = protect.merge(Protect.from_mapping(raw))
-        elif raw is not None:
-            protect = protect.merge(Protect(names=list(getattr(raw, "names", []) or []),
-                                            paths=list(getattr(raw, "paths", []) or []),
-                                            ids=list(getattr(raw, "ids", []) or []),
-                                            tags=list(getattr(raw, "tags", []) or [])))
-    path = os.environ.get(PROTECT_ENV)
-    if path:
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise ConfigError(f"cannot read the protect list {path} ({PROTECT_ENV}): {exc.strerror}") from None
-        except yaml.YAMLError:
-            raise ConfigError(f"the protect list {path} ({PROTECT_ENV}) is not valid YAML") from None
-        if not isinstance(data, dict) or set(data) - {"names", "paths", "ids", "tags"}:
-            raise ConfigError(f"the protect list {path} must be a mapping of names, paths, ids and tags")
-        protect = protect.merge(Protect.from_mapping(data))
-    return protect
+    """The global protect list: the union of the loaded policy files' ``protect:`` lists."""
+    return Protect.from_files(policies.files if policies else [])
 
 
 # ---------------------------------------------------------------- planning
@@ -118,6 +89,16 @@ def plan_command(settings: RunSettings) -> int:
 # ---------------------------------------------------------------- applying
 def _allows(policies: PolicySet | None) -> dict[str, bool]:
     return {p.name: bool(p.allow_destructive) for p in (policies.policies if policies else [])}
+
+
+def _saved_plan_protect(plan: Plan) -> tuple[Protect, list[str]]:
+    """The protect lists of the plan's policy files as they are now, changed or not (a protect
+    entry added after the plan was made refuses its actions). A file that no longer loads is noted."""
+    built, problems = build_files([f.path for f in plan.policy_files], {k: _var_text(v) for k, v in plan.vars.items()})
+    loaded = {pf.path for pf in built}
+    notes = [f"{f.path} cannot be loaded ({next((p for p in problems if p.path == f.path), 'see orch lint')}); "
+             f"its protect list is not applied" for f in plan.policy_files if f.path not in loaded]
+    return Protect.from_files(built), notes
 
 
 def _saved_plan_policies(plan: Plan) -> tuple[PolicySet | None, list[str]]:
@@ -193,12 +174,14 @@ def apply_command(settings: RunSettings) -> int:
         if settings.plan_file:
             plan = Plan.load(settings.plan_file)
             policies, problems = _saved_plan_policies(plan)
-            for p in problems:
+            protect, protect_problems = _saved_plan_protect(plan)
+            for p in problems + protect_problems:
                 _note(p)
             if plan.errors:
                 _note(f"the saved plan has {len(plan.errors)} error(s); its actions are applied, the exit code is 1")
         else:
             policies = load_policies(settings.policy_paths, settings.var_overrides)
+            protect = load_protect(policies)
             outcome = make_plan(settings, session, ledger, policies)
             plan = outcome.plan
             _show_plan(outcome, settings.format)
@@ -210,7 +193,7 @@ def apply_command(settings: RunSettings) -> int:
         if not plan.actions:
             print("No changes.")
             return plan.exit_code()
-        report = run_apply(plan, session, ledger, policies, load_protect(policies))
+        report = run_apply(plan, session, ledger, policies, protect)
     # with --format json stdout stays one JSON document (the plan); the results go to stderr
     print_apply_summary(report, _stderr() if settings.format == "json" else _stdout())
     return 1 if (report.exit_code or plan.errors) else 0

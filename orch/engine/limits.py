@@ -40,53 +40,118 @@ def check_max_resources(policy: Policy, selected: int, population: int) -> None:
             f"percent of {limits.max_percent:g}%; nothing from this policy is planned")
 
 
+PROTECT_KEYS = ("names", "paths", "ids", "tags")
+GLOB_CHARS = "*?["
+
+
 @dataclass
 class Protect:
-    """Resources no action may touch. Names and paths are fnmatch globs (a path without glob
-    characters also protects everything under it when it ends with ``/``); ids are exact;
-    tags match ICA user/technical tags of the resource."""
+    """Resources no action may touch: the union of the loaded files' ``protect:`` lists.
+
+    - names: fnmatch globs on the resource's base name (``name``: file or folder name, dataset or
+      run name, analysis reference); case-sensitive.
+    - paths: a path protects itself and everything under it (``/a/KEEP`` and ``/a/KEEP/`` are
+      the same); with glob characters, a path protects what the glob matches and everything under
+      it. A folder that contains a protected path is protected too (deleting or archiving it
+      would take the protected data with it); for globs this is decided from the glob's literal
+      start, so it errs on the side of protecting.
+    - ids: exact; tags: exact ICA user or technical tags of the resource.
+
+    ``origins`` maps ``(key, entry)`` to the files that listed it, for the messages.
+    """
 
     names: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    origins: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> "Protect":
+    def from_mapping(cls, data: Mapping[str, Any] | None, origin: str | None = None) -> "Protect":
         data = data or {}
-        return cls(names=[str(x) for x in data.get("names", [])], paths=[str(x) for x in data.get("paths", [])],
-                   ids=[str(x) for x in data.get("ids", [])], tags=[str(x) for x in data.get("tags", [])])
+        p = cls(**{k: [str(x) for x in data.get(k) or []] for k in PROTECT_KEYS})
+        if origin:
+            p.origins = {(k, v): [origin] for k in PROTECT_KEYS for v in getattr(p, k)}
+        return p
+
+    @classmethod
+    def from_files(cls, files: Iterable[Any]) -> "Protect":
+        """The union of the ``protect`` lists (``PolicyFile.protect``) of policy files."""
+        out = cls()
+        for pf in files:
+            lst = getattr(pf, "protect", None)
+            if lst:
+                out = out.merge(cls.from_mapping({k: getattr(lst, k) for k in PROTECT_KEYS}, origin=pf.path))
+        return out
 
     def merge(self, other: "Protect") -> "Protect":
-        return Protect(sorted({*self.names, *other.names}), sorted({*self.paths, *other.paths}),
-                       sorted({*self.ids, *other.ids}), sorted({*self.tags, *other.tags}))
+        merged = Protect(*(sorted({*getattr(self, k), *getattr(other, k)}) for k in PROTECT_KEYS))
+        for src in (self.origins, other.origins):
+            for key, files in src.items():
+                merged.origins[key] = sorted({*merged.origins.get(key, []), *files})
+        return merged
 
     def __bool__(self) -> bool:
         return bool(self.names or self.paths or self.ids or self.tags)
+
+    def _by(self, key: str, entry: str) -> str:
+        files = self.origins.get((key, entry))
+        return f" (protect.{key} of {', '.join(files)})" if files else ""
 
     def why(self, resource: Mapping[str, Any], tags: Iterable[str] = ()) -> str | None:
         """Why the resource (a plan ``resource`` dict) is protected, or None."""
         rid = str(resource.get("id", ""))
         if rid and rid in self.ids:
-            return f"its id {rid} is on the protect list"
+            return f"its id {rid} is on the protect list{self._by('ids', rid)}"
         name = str(resource.get("name") or "")
         for pattern in self.names:
             if name and fnmatch.fnmatchcase(name, pattern):
-                return f"its name {name!r} matches protect name {pattern!r}"
+                return f"its name {name!r} matches protect name {pattern!r}{self._by('names', pattern)}"
         path = str(resource.get("path") or "")
-        for pattern in self.paths:
-            if path and (fnmatch.fnmatchcase(path, pattern) or (pattern.endswith("/") and path.startswith(pattern))
-                         or path == pattern):
-                return f"its path {path!r} matches protect path {pattern!r}"
-        # a folder that contains a protected path is protected too (deleting it would delete them)
-        if path.endswith("/"):
+        if path:
             for pattern in self.paths:
-                if pattern.startswith(path):
-                    return f"it contains the protected path {pattern!r}"
+                if path_protected(path, pattern):
+                    return f"its path {path!r} is protected by {pattern!r}{self._by('paths', pattern)}"
+            if path.endswith("/"):
+                for pattern in self.paths:
+                    if folder_may_contain(path, pattern):
+                        return (f"the folder contains the protected path {pattern!r}{self._by('paths', pattern)} "
+                                f"(acting on it would act on that too)")
         for tag in tags:
             if tag in self.tags:
-                return f"it carries the protected tag {tag!r}"
+                return f"it carries the protected tag {tag!r}{self._by('tags', tag)}"
         return None
+
+
+def _has_glob(text: str) -> bool:
+    return any(c in text for c in GLOB_CHARS)
+
+
+def _self_and_ancestors(path: str) -> list[str]:
+    """``/a/b/c.txt`` → ``/a/b/c.txt``, ``/a/b``, ``/a``, ``/`` (no trailing slashes)."""
+    out = []
+    p = path.rstrip("/")
+    while p:
+        out.append(p)
+        p = p.rsplit("/", 1)[0]
+    out.append("/")
+    return out
+
+
+def path_protected(path: str, pattern: str) -> bool:
+    """The path, or a folder above it, is the protected path (or matches the protected glob)."""
+    pat = pattern.rstrip("/") or "/"
+    glob = _has_glob(pat)
+    return any(fnmatch.fnmatchcase(c, pat) if glob else c == pat for c in _self_and_ancestors(path))
+
+
+def folder_may_contain(folder: str, pattern: str) -> bool:
+    """The folder holds (or, for a glob, may hold) something the protected path covers."""
+    f = folder.rstrip("/") + "/"
+    if not _has_glob(pattern):
+        return (pattern.rstrip("/") + "/").startswith(f)
+    literal = pattern[:min(pattern.index(c) for c in GLOB_CHARS if c in pattern)]
+    return literal.startswith(f) or f.startswith(literal)
 
 
 def resource_tags(raw: Mapping[str, Any] | None) -> list[str]:

@@ -17,7 +17,8 @@ from orch.matchers.age import AgeMatcher
 from orch.matchers.base import BaseMatcher
 from orch.matchers.logic import AllMatcher, NotMatcher, UseMatcher
 from orch.policy import schema as schema_mod
-from orch.policy.model import AnalysisQuery, ForEach, Limits, Policy, PolicyFile, Position, Scope, Source
+from orch.policy.model import (AnalysisQuery, ForEach, Limits, Policy, PolicyFile, Position, ProtectList, Scope,
+                               Source)
 from orch.policy.problems import Problem
 from orch.policy.render import RESOURCE_NAMES, TemplateError, is_template, render_value, undeclared_names
 from orch.policy.yamlpos import Document, YamlError, load_bytes
@@ -200,6 +201,7 @@ class FileBuilder:
         self.schema_ok = True
         self._vars(data)
         scope = self._scope(data.get("scope") or {})
+        protect = self._protect(data.get("protect") or {})
         for name in sorted(data.get("matchers") or {}):
             m = self.named(name, ("matchers", name))
             if m is not None:
@@ -216,7 +218,7 @@ class FileBuilder:
                 policies.append(pol)
         pf = PolicyFile(path=self.path, sha256=hashlib.sha256(self.raw).hexdigest(),
                         version=data["version"], group=data["group"], vars=dict(self.vars),
-                        scope=scope, policies=policies)
+                        scope=scope, policies=policies, protect=protect)
         for pol in policies:
             pol.file = pf
         return None if self.problems else pf
@@ -248,6 +250,27 @@ class FileBuilder:
 
         return Scope(ica_projects=names("ica_projects"), bssh_projects=names("bssh_projects"),
                      bssh_from_bsshoutput=bool(raw.get("bssh_from_bsshoutput", False)))
+
+    def _protect(self, raw: dict[str, Any]) -> ProtectList:
+        """``protect:`` rendered with the file's variables; every entry checked (see check_protect_entry)."""
+        out = ProtectList()
+        for key in ("names", "paths", "ids", "tags"):
+            seen: dict[str, int] = {}
+            for i, value in enumerate(raw.get(key) or []):
+                path = ("protect", key, i)
+                rendered = self.render(value, path)
+                if rendered is None:
+                    continue
+                text = str(rendered)
+                problem = check_protect_entry(key, text)
+                if problem is None and text in seen:
+                    problem = f"duplicate protect {key} entry {text!r} (also protect.{key}[{seen[text]}])"
+                if problem:
+                    self.error(path, problem)
+                    continue
+                seen[text] = i
+                getattr(out, key).append(text)
+        return out
 
     def _filters(self, raw: list[Any] | None, path: tuple, kind: str) -> list[BaseMatcher] | None:
         built = []
@@ -392,6 +415,46 @@ class FileBuilder:
                 if msg:
                     self.error(path, f"contradictory age window: {msg}")
                     return
+
+
+GLOB_CHARS = "*?["
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a well-formed fnmatch glob (an unclosed or empty ``[...]``), or None."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] in "!^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1  # a leading ] is a literal member of the set
+            close = pattern.find("]", j)
+            if close < 0:
+                return f"bad glob {pattern!r}: '[' at position {i + 1} is never closed (write [[] for a literal [)"
+            i = close
+        i += 1
+    return None
+
+
+def check_protect_entry(key: str, text: str) -> str | None:
+    """Why one rendered ``protect`` entry is unusable, or None (lint and load share this)."""
+    if not text.strip():
+        return f"empty protect {key} entry"
+    if text != text.strip():
+        return f"protect {key} entry {text!r} has leading or trailing spaces"
+    if key == "names":
+        if "/" in text:
+            return f"protect name {text!r} contains '/': names match the base name only; use protect.paths"
+        return _glob_problem(text)
+    if key == "paths":
+        if not text.startswith("/"):
+            return f"protect path {text!r} must start with '/' (an ICA path such as /ilmn-analyses/RUN/)"
+        return _glob_problem(text)
+    if key == "ids" and any(c in text for c in GLOB_CHARS):
+        return f"protect id {text!r} contains a glob character: ids match exactly; use names or paths for globs"
+    return None
 
 
 def _conjuncts(items: list[BaseMatcher]) -> list[BaseMatcher]:

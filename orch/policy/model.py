@@ -87,6 +87,24 @@ class Policy:
 
 
 @dataclass
+class ProtectList:
+    """``protect:`` — resources no action of any loaded policy may touch (rendered, as written).
+
+    names: globs on the base name; paths: a path protects itself and everything under it (globs
+    allowed), and a folder that contains a protected path is protected too; ids: exact; tags: ICA
+    user/technical tags. Matching lives in orch/engine/limits.py (``Protect``).
+    """
+
+    names: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.paths or self.ids or self.tags)
+
+
+@dataclass
 class PolicyFile:
     path: str
     sha256: str
@@ -95,6 +113,7 @@ class PolicyFile:
     vars: dict[str, Any]  # resolved: defaults overridden by --var
     scope: Scope
     policies: list[Policy]
+    protect: ProtectList = field(default_factory=ProtectList)  # applies to every loaded file's policies
 
 
 @dataclass

@@ -50,6 +50,11 @@ def reference_markdown() -> str:
         destructive = "yes" if cls.destructive else ("with `then: delete`" if name == "unarchive" else "no")
         kinds = ", ".join(sorted(cls.resource_kinds))
         lines.append(f"| `{name}` | {kinds} | {destructive} | {_params(cls.schema)} | {cls.description} |")
+    protect = policy_schema()["properties"]["protect"]
+    lines += ["", "## protect", "", protect["description"][0].upper() + protect["description"][1:] + ".", "",
+              "| key | entries |", "|---|---|"]
+    for key, sub in protect["properties"].items():
+        lines.append(f"| `{key}` | {sub['description']} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -101,7 +101,7 @@ class Cli:
         self.runner = CliRunner()
         self.env = {"ICA_API_KEY": KEY, "BASESPACE_ACCESS_TOKEN": TOKEN, "ICA_API_KEY_FILE": None,
                     "BASESPACE_CONFIG": None, "ORCH_STATE": None, "ORCH_ICA_URL": None, "ORCH_BASESPACE_URL": None,
-                    "AWS_ENDPOINT_URL_S3": None, "ORCH_PROTECT_FILE": None}
+                    "AWS_ENDPOINT_URL_S3": None}
 
     def common(self, *vars: str, now: datetime | None = None) -> list[str]:
         args = ["--state", str(self.workdir / "state.db"), "--ica-url", self.sandbox.ica_url,

@@ -12,7 +12,7 @@ from orch.cli import app
 
 
 def orch(*args: str):
-    res = CliRunner().invoke(app, list(args), env={"ORCH_STATE": None, "ORCH_PROTECT_FILE": None})
+    res = CliRunner().invoke(app, list(args), env={"ORCH_STATE": None})
     return res.exit_code, res.stdout, res.stderr
 
 
@@ -58,22 +58,6 @@ def test_saved_plan_from_a_changed_policy_file_refuses_destructive_actions(tmp_p
     src = {d["path"]: d for d in next(p for p in state["ica"]["projects"] if p["name"] == "ken_debug")["data"]}
     assert src["/ilmn-analyses/RUN_B/output/"]["status"] == "AVAILABLE"  # its delete was refused
     assert src["/ilmn-analyses/RUN_C/output/"]["status"] == "ARCHIVING"  # archive is not destructive
-
-
-def test_protect_file_keeps_data_out_of_the_plan(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    world = tmp_path / "w.yaml"
-    world.write_text(yaml.safe_dump(every_kind_world()))
-    protect = tmp_path / "protect.yaml"
-    protect.write_text("paths: [/ilmn-analyses/RUN_B/]\nids: [ds.old]\n")
-    res = CliRunner().invoke(app, ["plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json"],
-                             env={"ORCH_STATE": None, "ORCH_PROTECT_FILE": str(protect)})
-    assert res.exit_code == 0, res.stderr
-    ids = {a["resource"]["id"] for a in json.loads(res.stdout)["actions"]}
-    assert "ds.old" not in ids
-    assert not any(a["resource"].get("path", "").startswith("/ilmn-analyses/RUN_B/")
-                   for a in json.loads(res.stdout)["actions"])
-    assert "protect" in res.stderr
 
 
 def test_sandbox_runs_keep_their_own_ledger_and_reset_forgets_it(tmp_path, monkeypatch):
