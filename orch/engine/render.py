@@ -18,6 +18,7 @@ summary lists every action not done in full, then one Terraform-like line.
 from __future__ import annotations
 
 import io
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -275,16 +276,29 @@ def _summary_table(plan: Plan) -> Table:
     table.add_column("policy", overflow="fold")
     table.add_column("action", no_wrap=True)
     table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("first resources", overflow="fold", ratio=3)
+    table.add_column("for example", no_wrap=True, overflow="ellipsis", ratio=3)
     for policy, group, items in group_by_policy(plan.actions):
         for kind_items in reason_kinds(items):
             a = kind_items[0]
-            names = [short_name(x.resource) for x in kind_items[:EXAMPLES]]
-            more = len(kind_items) - len(names)
-            examples = ", ".join(names) + (f", … (+{more} more)" if more else "")
+            names = list(dict.fromkeys(short_name(x.resource) for x in kind_items[:EXAMPLES * 4]))[:EXAMPLES]
+            examples = ", ".join(names) + (", …" if len(kind_items) > len(names) else "")
             style = "bold red" if a.destructive else ""
             table.add_row(_marker_text(a), policy,
                           Text(a.display_action(), style=style), Text(str(len(kind_items)), style=style), examples)
+    return table
+
+
+def _destructive_table(destructive: list[PlannedAction]) -> Table:
+    """Large plans: every destructive action on one line (policy, action, resource; reasons: JSON/Markdown)."""
+    table = Table(title=f"Every destructive action: {', '.join(summary_phrases(destructive))}",
+                  title_justify="left", title_style="bold red", expand=True)
+    table.add_column("", no_wrap=True, width=1)
+    table.add_column("policy", no_wrap=True, overflow="ellipsis")
+    table.add_column("action", no_wrap=True)
+    table.add_column("resource", no_wrap=True, overflow="ellipsis", ratio=1)
+    for a in destructive:
+        table.add_row(_marker_text(a), a.policy, Text(a.display_action(), style="bold red"),
+                      f"{a.resource.kind} {short_name(a.resource)}")
     return table
 
 
@@ -315,7 +329,7 @@ def plan_renderables(plan: Plan, width: int = DEFAULT_WIDTH, max_rows: int = MAX
         parts.append(_summary_table(plan))
         destructive = plan.destructive_actions
         if destructive and len(destructive) <= max_rows:
-            parts.append(_policy_table("Every destructive action", "", destructive, width, show_policy=True))
+            parts.append(_destructive_table(destructive))
         elif destructive:
             parts.append(Text(f"The {len(destructive)} destructive actions are too many to list here: review them "
                               "with --format json or --format markdown before applying.", style="bold red"))
@@ -489,6 +503,7 @@ class ApplyProgress:
         self.console = console or Console(stderr=True)
         self.bar = self.console.is_terminal if bar is None else bar
         self._problems = 0
+        self._lock = threading.Lock()
         self._progress: Progress | None = None
         if self.bar:
             self._progress = Progress(
@@ -517,7 +532,12 @@ class ApplyProgress:
 
     def finish(self, result: ActionResult) -> None:
         if self._progress is None:
-            self.console.print(result_line(result, full=not result.ok), soft_wrap=True)
+            line = result_line(result, full=not result.ok)
+            if self.console.no_color or self.console.color_system is None:  # a log: plain text, fast
+                with self._lock:
+                    self.console.file.write(line.plain + "\n")
+            else:
+                self.console.print(line, soft_wrap=True)
             return
         if not result.ok:
             self._problems += 1

@@ -114,12 +114,13 @@ def test_large_plan_is_counted_and_every_destructive_action_still_listed():
     assert counts[("handoff", "link")] == "40"
     assert counts[("handoff-mgi-fastqs", "link")] == "2"
     assert counts[("handoff-mgi-fastqs", "manifest")] == counts[("delete-ica-outputs", "unarchive → delete")] == "1"
-    assert "S0.fastq.gz, S1.fastq.gz, S2.fastq.gz, … (+37 more)" in text
+    assert "│ S0.fastq.gz, S1.fastq.gz, S2.fastq.gz, … " in text
     # both destructive actions are listed one by one with their policy
     assert "Every destructive action" in text
     listed = [r for r in rows_of(text.split("Every destructive action")[1]) if r[2]]
-    assert [(r[1], r[3]) for r in listed] == [("delete-basespace-datasets", "M-1_L001"),
-                                              ("delete-ica-outputs", "RUN_OLD/output/")]
+    assert [(r[1], r[2], r[3]) for r in listed] == [
+        ("delete-basespace-datasets", "delete", "bssh.dataset M-1_L001"),
+        ("delete-ica-outputs", "unarchive → delete", "ica.data RUN_OLD/output/")]
     assert "S5.fastq.gz" not in text
     assert text.rstrip().splitlines()[-1] == summary_line(plan)
 
