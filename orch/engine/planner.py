@@ -426,6 +426,13 @@ class Planner:
                 pp.notes.append(f"analysis {_alabel(a)}: {len(partial)} selected file(s) still PARTIAL "
                                 f"(e.g. {partial[0].name}); its hand-off waits for a later run")
                 continue
+            guarded = [(f, why) for f in files if (why := self._protected(f))]
+            if guarded:  # a hand-off is whole or not at all: never a manifest or ledger record without a file
+                f, why = guarded[0]
+                pp.notes.append(f"analysis {_alabel(a)}: {len(guarded)} selected file(s) are protected "
+                                f"(e.g. {f.name}: {why}); its hand-off is held back until they are "
+                                f"unprotected or no longer selected")
+                continue
             mine: list[PlannedAction] = []
             cand = Candidate(a, a, f"analysis {_alabel(a)}")
             links: list[PlannedAction] = []
@@ -612,6 +619,12 @@ class Planner:
     def _ica_in_scope(self, pf: PolicyFile, project_name: str) -> bool:
         return project_name in pf.scope.ica_projects
 
+    def _protected(self, r: Resource) -> str:
+        """Why the protect list forbids touching ``r`` ("" when it does not)."""
+        if not self.protect:
+            return ""
+        return self.protect.why(ResourceRef.from_dict(r.ref()).to_dict(), resource_tags(getattr(r, "raw", None)))
+
     def _make(self, pf: PolicyFile, policy: Policy, action: str, r: Resource, params: dict[str, Any],
               filters: list[Matcher], reason: str, depends_on: Iterable[str] = ()) -> PlannedAction | None:
         fields = sorted(_fields(filters) | BASE_FIELDS.get(r.kind, set()))
@@ -620,11 +633,10 @@ class Planner:
             self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: its project is outside "
                                f"the scope of {pf.path}")
             return None
-        if self.protect:
-            why = self.protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None)))
-            if why:
-                self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
-                return None
+        why = self._protected(r)
+        if why:
+            self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
+            return None
         return PlannedAction.create(policy=policy.name, group=policy.group or pf.group, action=action, resource=ref,
                                     params=params, reason=reason, fingerprint=decision_fingerprint(r, fields),
                                     depends_on=depends_on, fingerprint_fields=fields)

@@ -32,6 +32,14 @@ def policy_copy(tmp_path: Path, protect: str = "protect: {}\n") -> Path:
     return path
 
 
+def analysis_a_id(run) -> str:
+    """The analysis whose output files are fil.a1..a3 (its manifest/mark_managed act on it)."""
+    acts = run.json()["actions"]
+    [ref] = {a["resource"]["id"] for a in acts if a["action"] == "manifest"
+             and any(d in {b["id"] for b in acts if b["resource"]["id"] == "fil.a2"} for d in a["depends_on"])}
+    return ref
+
+
 def planned(run) -> set[tuple[str, str]]:
     return {(a["action"], a["resource"]["id"]) for a in run.json()["actions"]}
 
@@ -47,10 +55,16 @@ def test_protected_file_is_not_linked_or_deleted_and_the_rest_goes_ahead(cli, tm
     src = data_of(state, "ken_debug")
     run_b = src["/ilmn-analyses/RUN_B/output/"]["id"]
     assert ("link", "fil.a2") in without and ("delete", run_b) in without  # both would be planned unprotected
-    assert ("link", "fil.a2") not in got  # protected by name
     assert ("delete", run_b) not in got  # the folder holds a protected path
-    assert {("link", "fil.a1"), ("link", "fil.a3")} <= got  # the rest of the plan goes ahead
-    assert without - got == {("link", "fil.a2"), ("delete", run_b)}
+    # fil.a2 is protected by name: its analysis's hand-off is held back whole (no link, no manifest,
+    # no ledger record), so nothing is recorded as handed off without it
+    handoff_a = {(k, i) for k, i in without if k in ("link", "manifest", "mark_managed")
+                 and (i.startswith("fil.a") or i == analysis_a_id(plain))}
+    assert ("link", "fil.a2") in handoff_a and ("link", "fil.a1") in handoff_a
+    assert {k for k, _ in handoff_a} == {"link", "manifest", "mark_managed"}
+    assert not handoff_a & got
+    assert without - got == handoff_a | {("delete", run_b)}  # the rest of the plan goes ahead
+    assert "selected file(s) are protected" in first.stderr and "held back" in first.stderr
     assert f"its name '{R2}' matches protect name" in first.stderr and f"protect.names of {policy}" in first.stderr
     assert "contains the protected path '/ilmn-analyses/RUN_B/output/x.txt'" in first.stderr
 
@@ -58,7 +72,7 @@ def test_protected_file_is_not_linked_or_deleted_and_the_rest_goes_ahead(cli, tm
     assert applied.code == 0, applied.stdout + applied.stderr
     state = cli.state()
     linked = {d["id"] for d in data_of(state, "Ken_demos").values() if d.get("owningProjectId")}
-    assert linked == {"fil.a1", "fil.a3"}
+    assert not linked & {"fil.a1", "fil.a2", "fil.a3"}
     src = data_of(state, "ken_debug")
     assert src["/ilmn-analyses/RUN_B/output/"]["status"] == "AVAILABLE"
     assert src["/ilmn-analyses/RUN_B/output/x.txt"]["status"] == "AVAILABLE"

@@ -168,10 +168,12 @@ def test_a_policy_files_protect_list_keeps_names_paths_ids_and_tags_out_of_the_p
             ("delete", "ds.old"),  # id
             ("unarchive", "fol.a4")}  # tag
     assert not gone & planned
-    assert {("link", "fil.a1.0"), ("unarchive", "ds.oldarch"), ("delete", "r6"), ("mark_managed", "a1")} <= planned
+    assert {("unarchive", "ds.oldarch"), ("delete", "r6")} <= planned
+    # a hand-off is whole or not at all: a1's other files, manifest and ledger record wait too
+    assert not {("link", "fil.a1.0"), ("manifest", "a1"), ("mark_managed", "a1")} & planned
     assert not outcome.plan.errors  # protection is not an error
     notes = "\n".join(outcome.notes)
-    for needle in ("link of ica.data", "its name 'M_2_S2_L001_R1_001.fastq.gz' matches protect name 'M_2_*'",
+    for needle in ("selected file(s) are protected", "its hand-off is held back", "its name 'M_2_S2_L001_R1_001.fastq.gz' matches protect name 'M_2_*'",
                    "delete of ica.data /ilmn-analyses/RUN_FAILED_OLD/output/ not planned: the folder contains the "
                    "protected path '/ilmn-analyses/RUN_FAILED_OLD/output/keep.bam'",
                    "its id ds.old is on the protect list", "it carries the protected tag 'legal-hold'"):

@@ -249,8 +249,11 @@ def test_protected_resources_are_never_planned():
     outcome = plan_for(ica, bssh, protect=protect)
     ids = {a.resource.id for a in outcome.plan.actions}
     assert not ids & {"fol.a2", "ds.old", "fil.a1.1"}
-    assert "fil.a1.0" in ids
+    # fil.a1.1 (M_2_...) is protected: analysis a1's hand-off is held back whole
+    assert not ids & {"fil.a1.0", "a1"}
+    assert any("held back" in n for n in outcome.notes)
     assert any("protect" in n for n in outcome.notes)
+    assert "fil.a1.0" in {a.resource.id for a in plan_for(ica, bssh, protect=Protect(ids=["ds.old"])).plan.actions}
 
 
 def test_now_moves_every_age():
