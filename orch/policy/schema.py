@@ -3,6 +3,8 @@ that turns jsonschema errors into one precise message at the offending node."""
 
 from __future__ import annotations
 
+import difflib
+
 from functools import lru_cache
 from typing import Any
 
@@ -193,6 +195,11 @@ def _where(path: tuple) -> str:
     return out or "the file"
 
 
+def _did_you_mean(key: Any, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key), known, n=1) if key is not None else []
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _known_keys(schema: dict[str, Any]) -> list[str]:
     return sorted(schema.get("properties", {}))
 
@@ -209,14 +216,15 @@ def describe_error(err: ValidationError) -> tuple[tuple, bool, str]:
         names = schema.get("enum")
         if names is not None:
             kind = "action" if set(names) == set(actions.names()) else "matcher"
-            return path + (key,), True, f"unknown {kind} {key!r} (known: {', '.join(names)})"
+            return path + (key,), True, (f"unknown {kind} {key!r}{_did_you_mean(key, names)} "
+                                         f"(known: {', '.join(names)})")
         return path + (key,), True, f"{where}: name {key!r} must be an identifier (letters, digits, _)"
     if v == "additionalProperties":
         known = _known_keys(schema)
         extra = sorted(k for k in err.instance if k not in schema.get("properties", {}))
         key = extra[0] if extra else None
         return (path + (key,) if key is not None else path), key is not None, (
-            f"unknown key {key!r} in {where} (allowed: {', '.join(known)})")
+            f"unknown key {key!r} in {where}{_did_you_mean(key, known)} (allowed: {', '.join(known)})")
     if custom:
         if v == "enum":
             if matchers.get(str(err.instance)) or actions.get(str(err.instance)):

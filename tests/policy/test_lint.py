@@ -85,10 +85,16 @@ def test_mgi_syntax_error_reported_at_its_line(tmp_path):
     assert out == [f"{tmp_path / 'p.yaml'}:{n}:18: YAML syntax error: mapping values are not allowed in this context"]
 
 
+def test_unknown_key_without_a_close_match_gets_no_suggestion(tmp_path):
+    n = mgi_line("    for_each:")
+    out = lint_text(tmp_path, mgi_with(n, "    zzzz:\n"))
+    assert len(out) == 1 and "unknown key 'zzzz' in policies[0] (allowed:" in out[0] and "did you mean" not in out[0]
+
+
 def test_mgi_unknown_key_reported_at_the_key(tmp_path):
     n = mgi_line("    for_each:")
     out = lint_text(tmp_path, mgi_with(n, "    for_eachh:\n"))
-    assert out == [f"{tmp_path / 'p.yaml'}:{n}:5: unknown key 'for_eachh' in policies[0] (allowed: actions, "
+    assert out == [f"{tmp_path / 'p.yaml'}:{n}:5: unknown key 'for_eachh' in policies[0]; did you mean 'for_each'? (allowed: actions, "
                    "allow_destructive, description, enabled, filters, for_each, from, max_resources, name, "
                    "project, resource)"]
 
@@ -102,7 +108,7 @@ def test_mgi_duplicate_key_reported_at_the_second(tmp_path):
 def test_mgi_unknown_matcher_reported_at_it(tmp_path):
     n = mgi_line("      - not: managed")
     out = lint_text(tmp_path, mgi_with(n, "      - not: {managd: true}\n"))
-    assert len(out) == 1 and out[0].startswith(f"{tmp_path / 'p.yaml'}:{n}:15: unknown matcher 'managd' (known:")
+    assert len(out) == 1 and out[0].startswith(f"{tmp_path / 'p.yaml'}:{n}:15: unknown matcher 'managd'; did you mean 'managed'? (known:")
 
 
 # ------------------------------------------------------------------ bad input never crashes
@@ -154,7 +160,7 @@ def test_missing_path_and_empty_folder(tmp_path):
     ({"- {field: name, regex: 'x'}": "- {age: {field: x, older_than: 3 days}}"}, "11:38", "expected a duration such as 90d"),
     ({"- {field: name, regex: 'x'}": "- {field: name, regex: 'x', eq: y}"}, "11:9", "exactly one operator"),
     ({"- {field: name, regex: 'x'}": "- {status: A, managed: true}"}, "11:9", "a matcher is a mapping with exactly one key"),
-    ({"- {field: name, regex: 'x'}": "- {age: {field: x, older_thn: 1d}}"}, "11:26", "unknown key 'older_thn' in policies[0].filters[0].age (allowed: field, older_than, younger_than)"),
+    ({"- {field: name, regex: 'x'}": "- {age: {field: x, older_thn: 1d}}"}, "11:26", "unknown key 'older_thn' in policies[0].filters[0].age; did you mean 'older_than'? (allowed: field, older_than, younger_than)"),
     ({"- {field: name, regex: 'x'}": "- {status: {eq: A}}"}, "11:18", "expected a status or a list of statuses, got a mapping"),
     ({"    description: test policy\n": ""}, "6:5", "policies[0]: missing required key 'description'"),
     ({"actions: [archive]": "actions: [archive]\n    max_resources: {percent: 101}"}, "13:30", "must be at most 100, got 101"),

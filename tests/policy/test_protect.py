@@ -75,7 +75,7 @@ def test_no_or_empty_protect_is_clean_and_protects_nothing(tmp_path, protect):
     ('protect:\n  paths: [ilmn-analyses/RUN/]\n', 12, "must start with '/'"),
     ('protect:\n  ids: ["fil.*"]\n', 12, "ids match exactly"),
     ('protect:\n  tags: [a, b, a]\n', 12, "duplicate protect tags entry 'a' (also protect.tags[0])"),
-    ('protect:\n  name: ["*.cram"]\n', 12, "unknown key 'name' in protect (allowed: ids, names, paths, tags)"),
+    ('protect:\n  name: ["*.cram"]\n', 12, "unknown key 'name' in protect; did you mean 'names'? (allowed: ids, names, paths, tags)"),
     ('protect:\n  names: "*.cram"\n', 12, "protect.names: expected a list"),
     ('protect:\n  names: ["{{ nope }}"]\n', 12, "unknown variable 'nope'"),
     ('protect: [a]\n', 11, "protect: expected a mapping or nothing"),
