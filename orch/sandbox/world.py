@@ -261,7 +261,11 @@ def validate_world(doc: Any, source: str = "world") -> None:
 
 
 # ---------------------------------------------------------------------------- load
-class _NoTimestampLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it: about 10x faster on large worlds, same documents.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _NoTimestampLoader(_SafeLoader):
     """SafeLoader that keeps timestamps as strings (parsed later, exactly)."""
 
 
