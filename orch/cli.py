@@ -52,8 +52,9 @@ def run_guarded(fn, *args, **kwargs):
         raise fail(f"internal error: {type(exc).__name__}: {exc} (set ORCH_DEBUG=1 for details)")
 
 
-def not_built(what: str) -> "typer.Exit":
-    return fail(f"{what} is not implemented yet in this version of orch")
+def sandbox_missing(exc: ImportError) -> str:
+    return (f"the sandbox needs the 'sandbox' extra ({exc.name or exc} is not installed); "
+            "install it with: pip install 'orch[sandbox]'")
 
 
 def _version(value: bool):
@@ -78,10 +79,7 @@ def lint(
     """Check policy files without network or credentials: syntax, schema and semantics."""
 
     def body():
-        try:
-            from orch.policy.lint import lint_paths
-        except ImportError:
-            raise not_built("orch lint")
+        from orch.policy.lint import lint_paths
         problems = lint_paths([str(p) for p in paths])
         if format == "json":
             typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
@@ -100,17 +98,14 @@ def schema(what: str = typer.Argument("policy", help="policy, plan or world.")):
     """Print a JSON Schema (policy files, plan files or sandbox world files)."""
 
     def body():
-        try:
-            if what == "policy":
-                from orch.policy.schema import policy_schema as make
-            elif what == "plan":
-                from orch.engine.plan import plan_schema as make
-            elif what == "world":
-                from orch.sandbox.world import world_schema as make
-            else:
-                raise ConfigError(f"unknown schema {what!r}; use policy, plan or world")
-        except ImportError:
-            raise not_built(f"the {what} schema")
+        if what == "policy":
+            from orch.policy.schema import policy_schema as make
+        elif what == "plan":
+            from orch.engine.plan import plan_schema as make
+        elif what == "world":
+            from orch.sandbox.world import world_schema as make
+        else:
+            raise ConfigError(f"unknown schema {what!r}; use policy, plan or world")
         typer.echo(json.dumps(make(), indent=2, sort_keys=True))
 
     run_guarded(body)
@@ -190,10 +185,7 @@ def plan(
                              format=format, out=str(out) if out else None, detailed_exitcode=detailed_exitcode)
         if not settings.policy_paths:
             raise ConfigError("no policies given; use -p PATH (a file or a folder)")
-        try:
-            from orch.engine.commands import plan_command
-        except ImportError:
-            raise not_built("orch plan")
+        from orch.engine.commands import plan_command
         raise typer.Exit(plan_command(settings))
 
     run_guarded(body)
@@ -227,10 +219,7 @@ def apply(
             raise ConfigError("give a saved plan (orch apply PLAN.json) or policies (-p PATH)")
         if settings.plan_file and settings.policy_paths:
             raise ConfigError("give either a saved plan or -p policies, not both")
-        try:
-            from orch.engine.commands import apply_command
-        except ImportError:
-            raise not_built("orch apply")
+        from orch.engine.commands import apply_command
         raise typer.Exit(apply_command(settings))
 
     run_guarded(body)
@@ -254,8 +243,8 @@ def sandbox_serve(
     def body():
         try:
             from orch.sandbox.server import serve
-        except ImportError:
-            raise not_built("orch sandbox serve")
+        except ImportError as exc:
+            raise fail(sandbox_missing(exc))
         serve(str(world), host=host, port=port, latency_ms=latency_ms, error_rate=error_rate,
               rate_limit=rate_limit, seed=seed, reset_rate=reset_rate)
 
@@ -277,8 +266,8 @@ def sandbox_generate(
     def body():
         try:
             from orch.sandbox.generate import dump_world_json, dump_world_yaml, generate_world
-        except ImportError:
-            raise not_built("orch sandbox generate")
+        except ImportError as exc:
+            raise fail(sandbox_missing(exc))
         if fmt not in ("yaml", "json"):
             raise ConfigError(f"--format must be yaml or json, not {fmt!r}")
         if files is not None and analyses is not None:
@@ -313,10 +302,7 @@ def ledger_import(
     """Import the legacy managed-analyses table into the ledger."""
 
     def body():
-        try:
-            from orch.engine.ledger import Ledger
-        except ImportError:
-            raise not_built("orch ledger import")
+        from orch.engine.ledger import Ledger
         try:
             text = file.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
@@ -333,10 +319,7 @@ def ledger_export(state: str = StateOpt):
     """Write the managed analyses as the legacy table to stdout."""
 
     def body():
-        try:
-            from orch.engine.ledger import Ledger
-        except ImportError:
-            raise not_built("orch ledger export")
+        from orch.engine.ledger import Ledger
         with Ledger(state) as ledger:
             sys.stdout.write(ledger.export_legacy())
 
