@@ -21,6 +21,7 @@ from orch.policy.model import (AnalysisQuery, ForEach, Limits, Policy, PolicyFil
                                Source)
 from orch.policy.problems import Problem
 from orch.policy.render import RESOURCE_NAMES, TemplateError, is_template, render_value, undeclared_names
+from orch.policy.variables import VarSpec, coerce_var, is_number  # noqa: F401  (coerce_var: re-exported)
 from orch.policy.yamlpos import Document, YamlError, load_bytes
 from orch.registry import actions as action_registry
 from orch.registry import matchers as matcher_registry
@@ -28,28 +29,6 @@ from orch.timeutil import parse_duration
 
 VIA_RESOURCE = {"outputs": "ica.data", "output_folder": "ica.data",
                 "bsshoutput_projects": "bssh.dataset", "run": "bssh.run"}
-
-
-def coerce_var(text: str, default: Any) -> Any:
-    """Convert a ``--var`` string to the type of the variable's default (ValueError if it cannot)."""
-    if isinstance(default, bool):
-        low = text.strip().lower()
-        if low in ("true", "yes", "1", "on"):
-            return True
-        if low in ("false", "no", "0", "off"):
-            return False
-        raise ValueError("is not a boolean (use true or false)")
-    if isinstance(default, int):
-        try:
-            return int(text.strip())
-        except ValueError:
-            raise ValueError("is not a whole number") from None
-    if isinstance(default, float):
-        try:
-            return float(text.strip())
-        except ValueError:
-            raise ValueError("is not a number") from None
-    return text
 
 
 class FileBuilder:
@@ -200,6 +179,8 @@ class FileBuilder:
             return None
         self.schema_ok = True
         self._vars(data)
+        if self.problems:
+            return None  # everything below renders with the variables: bad values would only cascade
         scope = self._scope(data.get("scope") or {})
         protect = self._protect(data.get("protect") or {})
         for name in sorted(data.get("matchers") or {}):
@@ -224,20 +205,51 @@ class FileBuilder:
         return None if self.problems else pf
 
     def _vars(self, data: dict[str, Any]) -> None:
-        defaults = dict(data.get("vars") or {})
-        for name, value in defaults.items():
-            if is_template(value):
-                self.error(("vars", name), f"variable {name!r}: variables are literal values; "
-                                           "templates are not rendered inside vars")
+        specs = {name: VarSpec.parse(name, raw) for name, raw in (data.get("vars") or {}).items()}
+        values: dict[str, Any] = {}
+        for name, spec in specs.items():
+            where = ("vars", name, "default") if spec.long_form else ("vars", name)
+            if is_template(spec.default):
+                self.error(where, f"variable {name!r}: variables are literal values; "
+                                  "templates are not rendered inside vars")
+            for key, message in spec.declaration_problems():
+                self.error(("vars", name, key), message)
+            values[name] = spec.default
+        given: dict[str, Any] = {}
         for name, text in self.overrides.items():
-            if name not in defaults:
+            if name not in specs:
                 continue  # unknown names are reported by the loader (they may belong to another file)
             try:
-                defaults[name] = coerce_var(text, defaults[name])
+                values[name] = given[name] = coerce_var(text, specs[name].default)
             except ValueError as exc:
-                self.error(("vars", name), f"--var {name}={text!r} {exc} (the default is {defaults[name]!r})",
+                self.error(("vars", name), f"--var {name}={text!r} {exc} (the default is {specs[name].default!r})",
                            key=True)
-        self.vars = defaults
+        self.vars = values
+        for name, spec in specs.items():
+            self._check_var(spec, values[name], given)
+
+    def _check_var(self, spec: VarSpec, value: Any, given: dict[str, Any]) -> None:
+        """A value (from --var, or the default) against the variable's choices and range."""
+        bounds: list[float | None] = []
+        notes: list[str] = []
+        for key in ("min", "max"):
+            raw = getattr(spec, key)
+            bound = self.render(raw, ("vars", spec.name, key)) if is_template(raw) else raw
+            if bound is not None and not is_number(bound):
+                self.error(("vars", spec.name, key), f"variable {spec.name!r}: {key} must be a number, got {bound!r}")
+                return
+            bounds.append(bound)
+            if is_template(raw) and bound is not None:
+                uses = [f"--var {n}={given[n]!r}" for n in sorted(undeclared_names(raw) & set(given))]
+                notes.append(f"{key}: {raw.strip()}" + (f" with {', '.join(uses)}" if uses else ""))
+        problem = spec.value_problem(value, bounds[0], bounds[1])
+        if problem is None:
+            return
+        note = f" ({'; '.join(notes)})" if notes and ("minimum" in problem or "maximum" in problem) else ""
+        if spec.name in given:
+            self.error(("vars", spec.name), f"--var {spec.name}={value!r} {problem}{note}", key=True)
+        else:
+            self.error(("vars", spec.name, "default"), f"variable {spec.name!r}: the default {value!r} {problem}{note}")
 
     def _scope(self, raw: dict[str, Any]) -> Scope:
         def names(key: str) -> list[str]:

@@ -50,6 +50,13 @@ def reference_markdown() -> str:
         destructive = "yes" if cls.destructive else ("with `then: delete`" if name == "unarchive" else "no")
         kinds = ", ".join(sorted(cls.resource_kinds))
         lines.append(f"| `{name}` | {kinds} | {destructive} | {_params(cls.schema)} | {cls.description} |")
+    variable = policy_schema()["$defs"]["variable"]
+    lines += ["", "## vars (long form)", "",
+              "`name: {default: X, ...}`: " + variable["description"] + ". Keys:", "",
+              "| key | meaning |", "|---|---|"]
+    for key, sub in variable["properties"].items():
+        required = " (required)" if key in variable.get("required", []) else ""
+        lines.append(f"| `{key}`{required} | {sub['description']} |")
     protect = policy_schema()["properties"]["protect"]
     lines += ["", "## protect", "", protect["description"][0].upper() + protect["description"][1:] + ".", "",
               "| key | entries |", "|---|---|"]

@@ -56,6 +56,29 @@ def _schema() -> dict[str, Any]:
         "duration": {"type": "string", "pattern": "^\\s*\\d+(\\.\\d+)?\\s*[smhdw]\\s*$|" + TEMPLATE,
                      "description": "a duration such as 90d or 12h (units s, m, h, d, w) or a {{ template }}", "x-expected": "a duration such as 90d or 12h (units s, m, h, d, w) or a {{ template }}"},
         "filters": {"type": "array", "items": {"$ref": "#/$defs/matcher"}},
+        "variable": {
+            "type": "object",
+            "description": "a variable's long form: its default and the values --var may give it",
+            "properties": {
+                "default": {"type": ["string", "number", "boolean"],
+                            "description": "the value when no --var gives one; its type is the variable's type",
+                            "x-expected": "a string, number or boolean (no templates)"},
+                "choices": {"type": "array", "items": {"type": ["string", "number", "boolean"]},
+                            "minItems": 1, "uniqueItems": True,
+                            "description": "the only values allowed (same type as the default)"},
+                "min": {"type": ["number", "string"], "pattern": TEMPLATE,
+                        "description": "smallest value allowed (number variables): a number or a {{ template }} "
+                                       "over the other variables",
+                        "x-expected": "a number or a {{ template }}"},
+                "max": {"type": ["number", "string"], "pattern": TEMPLATE,
+                        "description": "largest value allowed (number variables): a number or a {{ template }} "
+                                       "over the other variables",
+                        "x-expected": "a number or a {{ template }}"},
+                "description": {"type": "string", "description": "what the variable means (documentation)"},
+            },
+            "required": ["default"],
+            "additionalProperties": False,
+        },
     }
     matcher_names = [n for n in matchers.names() if n != "field"]
     for name, cls in matchers.items():
@@ -116,8 +139,12 @@ def _schema() -> dict[str, Any]:
             "version": {"const": 1},
             "group": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
             "vars": {"type": "object", "propertyNames": {"pattern": IDENT},
-                     "additionalProperties": {"type": ["string", "number", "boolean"],
-                                              "description": "a string, number or boolean (no templates)", "x-expected": "a string, number or boolean (no templates)"}},
+                     "additionalProperties": {
+                         "if": {"type": "object"}, "then": {"$ref": "#/$defs/variable"},
+                         "else": {"type": ["string", "number", "boolean"],
+                                  "description": "the default: a string, number or boolean (no templates)",
+                                  "x-expected": "a string, number or boolean (no templates), or a mapping "
+                                                "with default (the long form)"}}},
             "scope": {"type": "object",
                       "properties": {"ica_projects": {"type": "array", "items": {"type": "string", "minLength": 1}},
                                      "bssh_projects": {"type": "array", "items": {"type": "string", "minLength": 1}},

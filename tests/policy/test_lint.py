@@ -100,7 +100,7 @@ def test_mgi_unknown_key_reported_at_the_key(tmp_path):
 
 
 def test_mgi_duplicate_key_reported_at_the_second(tmp_path):
-    n = mgi_line("  days_to_delete: 90")
+    n = mgi_line("  days_to_delete: {default: 90")
     out = lint_text(tmp_path, mgi_with(n, MGI_LINES[n - 1] + "  days_to_delete: 91\n"))
     assert out == [f"{tmp_path / 'p.yaml'}:{n + 1}:3: duplicate key 'days_to_delete' (first at line {n})"]
 
