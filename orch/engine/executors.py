@@ -15,7 +15,7 @@ from typing import Any, Callable, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
-from orch.engine.planner import bssh_pending, decision_fingerprint, render_manifest, user_tags
+from orch.engine.planner import decision_fingerprint, render_manifest, user_tags
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
 from orch.inventory import Resource
 
@@ -251,15 +251,8 @@ class BsshBulkExecutor(Executor):
             if current is None:
                 out[a.id] = result(a, Outcome.REFUSED_STALE, "it no longer exists")
                 continue
-            archived = bool(getattr(current, "is_archived", False))
-            pending = bssh_pending(current)
-            if a.action == "archive" and pending == "Archiving":
-                out[a.id] = result(a, Outcome.SKIPPED, "already archiving")
-            elif a.action == "unarchive" and pending == "Restoring":
-                out[a.id] = result(a, Outcome.SKIPPED, "already restoring")
-            elif pending:
-                out[a.id] = result(a, Outcome.REFUSED_STALE, f"it is {pending} (in transit); plan again later")
-            elif a.action == "archive" and archived:
+            archived = bool(getattr(current, "is_archived", False))  # BaseSpace shows no work in flight
+            if a.action == "archive" and archived:
                 out[a.id] = result(a, Outcome.SKIPPED, "already archived")
             elif a.action == "unarchive" and not archived:
                 out[a.id] = result(a, Outcome.SKIPPED, "already restored")
@@ -292,8 +285,8 @@ class BsshDeleteExecutor(Executor):
                 return result(action, Outcome.SKIPPED, "already deleted")
             if why := stale(action, current):
                 return result(action, Outcome.REFUSED_STALE, why)
-            if getattr(current, "is_archived", False) or bssh_pending(current):
-                return result(action, Outcome.REFUSED_STALE, "it is archived or in transit; plan again "
+            if getattr(current, "is_archived", False):
+                return result(action, Outcome.REFUSED_STALE, "it is archived; plan again "
                                                              "(archived data is restored first)")
             bssh = ctx.need_bssh()
             if action.resource.kind == "bssh.dataset":

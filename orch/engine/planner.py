@@ -40,8 +40,7 @@ DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
 ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
 LIFECYCLE = frozenset({"archive", "unarchive", "delete"})
 IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
-BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived", "ArchiveStatus"},
-               "bssh.run": {"IsArchived", "ArchiveStatus", "Status"},
+BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived"}, "bssh.run": {"IsArchived", "Status"},
                "ica.analysis": {"status"}}
 BSSH_ASYNC_WINDOW = timedelta(hours=48)  # BaseSpace: a restore "can take up to 48 h"
 TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
@@ -544,7 +543,7 @@ class Planner:
             pp.errors.append(f"action {name} cannot act on {r.kind} (skipped)")
             return None
         archived, transit, status = _storage_state(r)
-        if not transit and isinstance(r, (BsshDataset, BsshRun)):
+        if isinstance(r, (BsshDataset, BsshRun)):
             transit, status = self._bssh_requested(r)
         if transit:
             pp.transit.append(f"{_label(r)} ({status})")
@@ -586,10 +585,12 @@ class Planner:
                 self._present[(policy.name, dest.id)] = (set(ids), set(self.ctx.data_by_ids(dest.id, ids)))
 
     def _bssh_requested(self, r: BsshDataset | BsshRun) -> tuple[bool, str]:
-        """BaseSpace shows no archive work in flight (``ArchiveStatus`` is the sandbox's): an archive or
-        restore orch requested within ``BSSH_ASYNC_WINDOW`` whose result is not visible yet is in transit,
-        so the next run neither repeats it nor plans around it. Older requests are retried."""
-        if "ArchiveStatus" in (r.raw or {}) or self.ctx.ledger is None:
+        """BaseSpace shows no archive work in flight (only ``IsArchived``, which flips when the work
+        completes): an archive or restore orch requested within ``BSSH_ASYNC_WINDOW`` whose result is not
+        visible yet is in transit, so the next run neither repeats it nor plans around it. Older requests
+        are retried. Without that memory (a fresh ledger) ``IsArchived`` alone decides: an archived object
+        is restored (again, harmlessly) before any delete, never deleted."""
+        if self.ctx.ledger is None:
             return False, ""
         if self._inflight is None:
             since = self.ctx.now - BSSH_ASYNC_WINDOW  # audit times are in the run clock (--now)
@@ -730,17 +731,8 @@ def _storage_state(r: Resource) -> tuple[bool, bool, str]:
     if isinstance(r, IcaData):
         return r.status == "ARCHIVED", r.status in IN_TRANSIT, r.status
     if isinstance(r, (BsshDataset, BsshRun)):
-        pending = bssh_pending(r)
-        if pending:
-            return r.is_archived, True, pending
         return r.is_archived, False, "archived" if r.is_archived else "available"
     return False, False, ""
-
-
-def bssh_pending(r: Resource) -> str | None:
-    """BaseSpace archive work in flight (``ArchiveStatus`` Archiving/Restoring), else None."""
-    value = (getattr(r, "raw", None) or {}).get("ArchiveStatus")
-    return str(value) if value in ("Archiving", "Restoring") else None
 
 
 def _alabel(a: IcaAnalysis) -> str:

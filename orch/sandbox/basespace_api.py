@@ -65,7 +65,6 @@ def dataset_json(d: Dataset) -> dict[str, Any]:
         "Properties": {"Items": [], "DisplayedCount": 0, "TotalCount": 0},
         "QcStatus": d.QcStatus, "UploadStatus": "Complete", "ValidationStatus": "Valid",
         "V1pre3Id": d.Id.replace("ds.", "")[:8], "OriginDataset": None,
-        "ArchiveStatus": d.pending,  # sandbox-only: Archiving/Restoring while in flight
     }
 
 
@@ -85,7 +84,6 @@ def run_json(r: Run) -> dict[str, Any]:
         "IsDeleted": False, "IsFileDataDeleted": False, "IsArchived": r.IsArchived, "IsZipping": False,
         "IsZipped": False, "Href": f"v2/runs/{r.Id}", "HrefFiles": f"v2/runs/{r.Id}/files", "HasFilesInIca": False,
         "Properties": {"Items": [], "DisplayedCount": 0, "TotalCount": 0}, "V1Pre3Id": r.Id,
-        "ArchiveStatus": r.pending,
     }
 
 

@@ -115,7 +115,8 @@ _LINK_BATCH = _obj({
     "Sandbox-only: dataLinkingBatch jobs (kept so polls work across dump/load).")
 
 _ARCHIVE_STATUS = {"enum": ["Archiving", "Restoring"],
-                   "description": "Sandbox-only: archive/restore in flight (completes at dueAt)."}
+                   "description": "Sandbox-only: archive/restore in flight (completes at dueAt, when IsArchived "
+                                  "flips); world files and dumps only, never in a BaseSpace response."}
 
 _DATASET = _obj({
     "Id": {"type": "string", "minLength": 1},

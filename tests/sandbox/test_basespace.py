@@ -30,6 +30,14 @@ def clock(sb, advance):
     requests.post(sb.control_url + "/clock", json={"advance": advance}).raise_for_status()
 
 
+def assert_no_archive_status(sb, ds, run):
+    """BaseSpace v2 documents only ``IsArchived``: no response shows the sandbox's in-flight state."""
+    bodies = [get(sb, f"/v2/datasets/{ds}").json(), get(sb, f"/v2/runs/{run}").json(),
+              *get(sb, "/v2/datasets", Limit="1024").json()["Items"], *get(sb, "/v2/runs").json()["Items"],
+              *get(sb, "/v2/projects/1001/datasets").json()["Items"]]
+    assert bodies and not [b["Id"] for b in bodies if "ArchiveStatus" in b]
+
+
 def test_auth_bearer_x_access_token_and_401(sandbox):
     assert get(sandbox, "/v2/runs").status_code == 200
     assert get(sandbox, "/v2/runs", headers={"x-access-token": "test-token"}).status_code == 200
@@ -82,6 +90,11 @@ def test_archive_and_restore_are_asynchronous(sandbox):
     r = requests.post(sandbox.basespace_url + "/v2/archive", headers=H, json={"DatasetIds": [ds], "RunIds": ["2001"]})
     assert r.status_code == 200
     assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is False
+    assert_no_archive_status(sandbox, ds, "2001")
+    dump = requests.get(sandbox.control_url + "/state").json()["basespace"]
+    assert {d["Name"]: d.get("ArchiveStatus") for p in dump["projects"] for d in p["datasets"]}["M-1_L001"] \
+        == "Archiving"
+    assert {r["Id"]: r.get("ArchiveStatus") for r in dump["runs"]}["2001"] == "Archiving"
     clock(sandbox, "61m")
     assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is True
     assert get(sandbox, "/v2/runs/2001").json()["IsArchived"] is True
@@ -91,7 +104,8 @@ def test_archive_and_restore_are_asynchronous(sandbox):
     assert running.status_code == 400
     requests.post(sandbox.basespace_url + "/v2/restore", headers=H, json={"DatasetIds": [ds]}).raise_for_status()
     clock(sandbox, "5h")
-    assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is True
+    assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is True  # restoring: still archived
+    assert_no_archive_status(sandbox, ds, "2001")
     clock(sandbox, "1h")
     assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is False
 

@@ -1,0 +1,83 @@
+"""BaseSpace archive/restore in flight, over the sandbox as the real API shows it: no ``ArchiveStatus``,
+only ``IsArchived`` (flipping when the work completes). orch's ledger is what keeps re-plans idempotent;
+without it (a fresh ``--state``) orch may repeat a request, but never deletes what is still archived."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from e2e_helpers import TOKEN, Cli, datasets_of, every_kind_world, runs_of
+
+ARCHIVED_FOR_DELETE, TO_ARCHIVE, RUN_TO_ARCHIVE = "ds.oldarch", "ds.mid", "2002"
+
+
+@pytest.fixture
+def cli(make_sandbox, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return Cli(make_sandbox(every_kind_world()), tmp_path)
+
+
+def bs_get(cli: Cli, path: str) -> dict:
+    r = requests.get(cli.sandbox.basespace_url + path, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def on(plan: dict, rid: str) -> list[tuple[str, str | None]]:
+    return [(a["action"], a["params"].get("then")) for a in plan["actions"] if a["resource"]["id"] == rid]
+
+
+def test_in_flight_archive_work_is_remembered_by_the_ledger_only(cli, tmp_path):
+    applied = cli.apply()
+    assert applied.code == 0, applied.stdout + applied.stderr
+    # the work is in flight: the dump shows it, the API does not
+    state = cli.state()
+    assert datasets_of(state)[ARCHIVED_FOR_DELETE].get("ArchiveStatus") == "Restoring"
+    assert datasets_of(state)[TO_ARCHIVE].get("ArchiveStatus") == "Archiving"
+    assert runs_of(state)[RUN_TO_ARCHIVE].get("ArchiveStatus") == "Archiving"
+    restoring, archiving = bs_get(cli, f"/v2/datasets/{ARCHIVED_FOR_DELETE}"), bs_get(cli, f"/v2/datasets/{TO_ARCHIVE}")
+    assert "ArchiveStatus" not in restoring and "ArchiveStatus" not in archiving
+    assert (restoring["IsArchived"], archiving["IsArchived"]) == (True, False)
+    assert not [r for r in bs_get(cli, "/v2/runs")["Items"] if "ArchiveStatus" in r]
+
+    # re-plan with the ledger: nothing to do, the requests orch made are noted as in transit
+    again = cli.plan(extra=("--detailed-exitcode",))
+    assert again.code == 0, again.stdout + again.stderr
+    assert again.json()["actions"] == []
+    assert "M-6_L001 (restore requested by orch)" in again.stderr
+    assert "M-8_L001 (archive requested by orch)" in again.stderr
+    assert "20260916_LH00619_0009_A22AB3CDE4 (archive requested by orch)" in again.stderr
+
+    # a fresh, empty ledger: IsArchived alone decides; the restore is asked again at most, never a delete
+    fresh = Cli(cli.sandbox, tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    blind = fresh.plan()
+    assert blind.code == 0, blind.stdout + blind.stderr
+    plan = blind.json()
+    assert on(plan, ARCHIVED_FOR_DELETE) == [("unarchive", "delete")]
+    assert on(plan, TO_ARCHIVE) in ([], [("archive", None)])
+    archived_now = {d["Id"] for d in bs_get(cli, "/v2/datasets?Limit=1024")["Items"] if d["IsArchived"]}
+    archived_now |= {r["Id"] for r in bs_get(cli, "/v2/runs?Limit=1024")["Items"] if r["IsArchived"]}
+    assert ARCHIVED_FOR_DELETE in archived_now
+    assert not [a for a in plan["actions"] if a["action"] == "delete" and a["resource"]["id"] in archived_now]
+    # repeating the requests is harmless: the work in flight keeps its due time
+    due = {k: datasets_of(state)[k]["dueAt"] for k in (ARCHIVED_FOR_DELETE, TO_ARCHIVE)}
+    repeated = fresh.apply()
+    assert repeated.code == 0, repeated.stdout + repeated.stderr
+    after = datasets_of(cli.state())
+    assert {k: after[k]["dueAt"] for k in due} == due
+    assert after[ARCHIVED_FOR_DELETE]["ArchiveStatus"] == "Restoring"
+
+    # past timing.unarchive (6h): the restore is visible, the delete comes (from either ledger)
+    cli.advance("7h")
+    fresh.now = cli.now
+    assert bs_get(cli, f"/v2/datasets/{ARCHIVED_FOR_DELETE}")["IsArchived"] is False
+    later = cli.plan().json()
+    assert on(later, ARCHIVED_FOR_DELETE) == [("delete", None)]
+    assert on(later, TO_ARCHIVE) == [] and on(later, RUN_TO_ARCHIVE) == []
+    assert on(fresh.plan().json(), ARCHIVED_FOR_DELETE) == [("delete", None)]
+    done = cli.apply()
+    assert done.code == 0, done.stdout + done.stderr
+    assert ARCHIVED_FOR_DELETE not in datasets_of(cli.state())
+    assert cli.plan().json()["actions"] == []
