@@ -203,3 +203,24 @@ def test_sandbox_reset_starts_world_and_ledger_afresh(tmp_path, monkeypatch):
     assert not (tmp_path / ".orch" / "state.db").exists()  # the real ledger is not touched by --sandbox
     assert orch.run("sandbox", "reset").exit_code == 0
     assert a.id in plan_ids()
+
+
+def test_max_deletes_bounds_every_delete_policy(make_orch):
+    """The pack's safety bound: a delete policy over max_deletes plans nothing and fails loudly,
+    while the other policies still plan; at the bound it plans as usual."""
+    w = WorldBuilder()
+    old = [w.analysis(start=ago(days=100 + i), files=[STATS]) for i in range(3)]
+    w.analysis(start=ago(days=2), files=["M-1_S1_L001_R1_001.fastq.gz"])
+    orch = make_orch(w.build())
+    over = orch.plan_result("max_deletes=2")
+    assert over.exit_code == 1, over.describe()
+    doc = json.loads(over.stdout)
+    assert not [x for x in doc["actions"] if x["action"] in ("delete", "unarchive")]
+    assert [x["action"] for x in doc["actions"] if x["policy"] == "handoff-mgi-fastqs"]  # others go on
+    assert any(e["policy"] == "delete-ica-outputs" and "max_resources count of 2" in e["message"]
+               for e in doc["errors"])
+    assert "max_resources" in over.stderr and "Traceback" not in over.stderr
+    at = orch.plan_result("max_deletes=3")
+    assert at.exit_code == 0, at.describe()
+    assert sorted(x["resource"]["id"] for x in json.loads(at.stdout)["actions"] if x["action"] == "delete") == \
+        sorted(a.folder_id for a in old)
