@@ -230,8 +230,8 @@ def test_fail_closed_when_a_listing_fails():
 
 def test_max_resources_fails_the_policy_loudly(tmp_path):
     text = Path(MGI).read_text().replace(
-        "    actions: [delete]\n    allow_destructive: true\n\n  # 2b.",
-        "    actions: [delete]\n    allow_destructive: true\n    max_resources: {percent: 50}\n\n  # 2b.")
+        '    max_resources: {count: "{{ max_deletes }}"}\n    allow_destructive: true\n\n  # 2b.',
+        '    max_resources: {count: "{{ max_deletes }}", percent: 50}\n    allow_destructive: true\n\n  # 2b.')
     assert "percent: 50" in text
     path = tmp_path / "mgi.yaml"
     path.write_text(text)
