@@ -317,13 +317,17 @@ class Ledger:
             "SELECT seq, time, action_id, policy, action, resource_kind, resource_id, resource_name, outcome, "
             "message FROM audit ORDER BY seq DESC LIMIT ?", (int(limit),))]
 
-    def requested_since(self, action: str, resource_kinds: tuple[str, ...], since: datetime) -> set[str]:
-        """Ids of resources of these kinds on which ``action`` was done at or after ``since``
-        (the planner's memory of asynchronous work a platform does not show as in flight)."""
-        marks = ",".join("?" * len(resource_kinds))
-        return {r[0] for r in self._query(
-            f"SELECT DISTINCT resource_id FROM audit WHERE action = ? AND outcome = 'done' AND time >= ? "
-            f"AND resource_kind IN ({marks})", (action, format_ts(since), *resource_kinds))}
+    def latest_requests(self, actions: tuple[str, ...], resource_kinds: tuple[str, ...],
+                        since: datetime) -> dict[str, str]:
+        """For each resource of these kinds on which one of ``actions`` was done at or after ``since``,
+        the latest such action (the planner's memory of asynchronous work a platform does not show as
+        in flight: an archive followed by a restore is a restore)."""
+        acts = ",".join("?" * len(actions))
+        kinds = ",".join("?" * len(resource_kinds))
+        rows = self._query(
+            f"SELECT resource_id, action FROM audit WHERE outcome = 'done' AND action IN ({acts}) AND time >= ? "
+            f"AND resource_kind IN ({kinds}) ORDER BY time, seq", (*actions, format_ts(since), *resource_kinds))
+        return dict(rows)
 
     # -- cache (bsshoutput.json contents)
     @staticmethod

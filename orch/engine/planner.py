@@ -183,7 +183,7 @@ class Planner:
         self.protect = protect or Protect()
         self.order = {p.name: i for i, p in enumerate(policies.policies)}
         self._notes: list[str] = []
-        self._inflight: tuple[set[str], set[str]] | None = None  # BaseSpace (archiving, restoring) ids
+        self._inflight: dict[str, str] | None = None  # BaseSpace id -> latest archive/unarchive by orch
         self._present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
 
     # -- entry point
@@ -594,13 +594,12 @@ class Planner:
             return False, ""
         if self._inflight is None:
             since = self.ctx.now - BSSH_ASYNC_WINDOW  # audit times are in the run clock (--now)
-            kinds = ("bssh.dataset", "bssh.run")
-            self._inflight = (self.ctx.ledger.requested_since("archive", kinds, since),
-                              self.ctx.ledger.requested_since("unarchive", kinds, since))
-        archiving, restoring = self._inflight
-        if r.is_archived and r.id in restoring:
+            self._inflight = self.ctx.ledger.latest_requests(("archive", "unarchive"),
+                                                             ("bssh.dataset", "bssh.run"), since)
+        latest = self._inflight.get(r.id)
+        if r.is_archived and latest == "unarchive":
             return True, "restore requested by orch"
-        if not r.is_archived and r.id in archiving:
+        if not r.is_archived and latest == "archive":
             return True, "archive requested by orch"
         return False, ""
 

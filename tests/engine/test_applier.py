@@ -176,3 +176,25 @@ def test_basespace_restore_in_flight_is_remembered_not_repeated():
     recent.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
                   resource_id="ds.oldarch", outcome="done", when=NOW - timedelta(hours=47))
     assert "ds.oldarch" not in {a.resource.id for a in plan_for(ica, bssh, ledger=recent).plan.actions}
+
+
+def test_basespace_memory_uses_the_latest_request():
+    """An archive followed by a restore that has completed is not 'archiving': the delete goes ahead;
+    the other order (restore, then archive still in flight) holds the delete back."""
+    from datetime import timedelta
+
+    ica, bssh = mgi_world()
+    assert ("delete", "ds.old") in {(a.action, a.resource.id) for a in plan_for(ica, bssh).plan.actions}
+
+    def ledger_with(*actions: str) -> Ledger:
+        ledger = Ledger(":memory:")
+        for hours, action in zip((10, 5), actions):
+            ledger.record(action_id=f"x{hours}", policy="p", action=action, resource_kind="bssh.dataset",
+                          resource_id="ds.old", outcome="done", when=NOW - timedelta(hours=hours))
+        return ledger
+
+    restored = plan_for(ica, bssh, ledger=ledger_with("archive", "unarchive"))
+    assert ("delete", "ds.old") in {(a.action, a.resource.id) for a in restored.plan.actions}
+    archiving = plan_for(ica, bssh, ledger=ledger_with("unarchive", "archive"))
+    assert "ds.old" not in {a.resource.id for a in archiving.plan.actions}
+    assert any("archive requested by orch" in n for n in archiving.notes)
