@@ -326,5 +326,36 @@ def ledger_export(state: str = StateOpt):
     run_guarded(body)
 
 
+@ledger_app.command("history")
+def ledger_history(
+    state: str = StateOpt,
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many entries, newest first."),
+    format: str = typer.Option("text", "--format", help="text (one line per action) or json."),
+):
+    """Show the audit log: every applied action with its result (with --sandbox runs the ledger
+    is .orch/sandbox/state.db)."""
+
+    def body():
+        from dataclasses import asdict
+
+        from orch.engine.ledger import Ledger
+
+        if format not in ("text", "json"):
+            raise ConfigError(f"unknown --format {format!r}; use text or json")
+        if not Path(state).exists():
+            raise ConfigError(f"no ledger at {state}; give --state PATH (with --sandbox: .orch/sandbox/state.db)")
+        with Ledger(state) as ledger:
+            entries = ledger.history(limit)
+        if format == "json":
+            typer.echo(json.dumps([asdict(e) for e in entries], indent=2))
+            return
+        for e in entries:
+            name = e.resource_name or e.resource_id
+            line = f"{e.time}  {e.outcome:<14} {e.action:<12} {e.resource_kind} {name} ({e.resource_id})  [{e.policy}]"
+            typer.echo(line + (f": {e.message}" if e.message else ""))
+
+    run_guarded(body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -39,3 +39,29 @@ def test_import_errors_are_one_line(tmp_path):
 def test_export_of_an_empty_ledger(tmp_path):
     result = runner.invoke(app, ["ledger", "export", "--state", str(tmp_path / "s.db")])
     assert result.exit_code == 0 and result.output == LEGACY_HEADER + "\n"
+
+
+def test_history_lists_applied_actions_newest_first(tmp_path):
+    import json
+
+    from orch.engine.ledger import Ledger
+
+    state = tmp_path / "state.db"
+    with Ledger(str(state)) as ledger:
+        ledger.record(action_id="a1", policy="handoff", action="link", resource_kind="ica.data",
+                      resource_id="fil.1", resource_name="M-1_S1_L001_R1_001.fastq.gz", outcome="done")
+        ledger.record(action_id="a2", policy="cleanup", action="delete", resource_kind="bssh.dataset",
+                      resource_id="ds.9", outcome="failed", message="HTTP 500")
+    result = runner.invoke(app, ["ledger", "history", "--state", str(state)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    assert "failed" in lines[0] and "delete" in lines[0] and "ds.9" in lines[0] and lines[0].endswith(": HTTP 500")
+    assert "M-1_S1_L001_R1_001.fastq.gz (fil.1)" in lines[1] and "[handoff]" in lines[1]
+    as_json = runner.invoke(app, ["ledger", "history", "--state", str(state), "--format", "json", "-n", "1"])
+    assert [e["action_id"] for e in json.loads(as_json.output)] == ["a2"]
+
+
+def test_history_without_a_ledger_is_one_line(tmp_path):
+    result = runner.invoke(app, ["ledger", "history", "--state", str(tmp_path / "none.db")])
+    assert result.exit_code == 1 and "no ledger at" in result.output and not (tmp_path / "none.db").exists()
