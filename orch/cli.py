@@ -141,7 +141,7 @@ BsUrlOpt = typer.Option(None, "--basespace-url", envvar="ORCH_BASESPACE_URL", he
 KeyOpt = typer.Option(None, "--api-key-file", envvar="ICA_API_KEY_FILE", help="File holding the ICA API key (or set ICA_API_KEY).")
 BsCfgOpt = typer.Option(None, "--basespace-config", envvar="BASESPACE_CONFIG", help="BaseSpace default.cfg (or set BASESPACE_ACCESS_TOKEN).")
 S3Opt = typer.Option(None, "--s3-endpoint-url", envvar="AWS_ENDPOINT_URL_S3", help="S3 endpoint for uploads (sandbox only).")
-StateOpt = typer.Option(DEFAULT_STATE, "--state", envvar="ORCH_STATE", help="The ledger database.")
+StateOpt = typer.Option(DEFAULT_STATE, "--state", envvar="ORCH_STATE", help="The ledger database (with --sandbox: .orch/sandbox/state.db unless given).")
 SandboxOpt = typer.Option(False, "--sandbox", help="Run against the built-in sandbox (state kept in .orch/sandbox/).")
 WorldOpt = typer.Option(None, "--world", help="Sandbox world file (default: the shipped demo world).")
 FormatOpt = typer.Option("table", "--format", help="How the plan is shown: table, json or markdown.")
