@@ -242,6 +242,8 @@ class BsshBulkExecutor(Executor):
     def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
         out: dict[str, ActionResult] = {}
         todo: list[PlannedAction] = []
+        # what orch itself asked for recently: BaseSpace shows no archive work in flight
+        requested = ctx.ledger.bssh_requests(ctx.now) if ctx.ledger is not None else None
         for a in actions:
             try:
                 current = reread(a, ctx)
@@ -256,6 +258,9 @@ class BsshBulkExecutor(Executor):
                 out[a.id] = result(a, Outcome.SKIPPED, "already archived")
             elif a.action == "unarchive" and not archived:
                 out[a.id] = result(a, Outcome.SKIPPED, "already restored")
+            elif requested is not None and requested.get(a.resource.id) == a.action:
+                out[a.id] = result(a, Outcome.SKIPPED, f"{'archive' if a.action == 'archive' else 'restore'} "
+                                                       f"already requested by orch, still in progress")
             elif why := stale(a, current):
                 out[a.id] = result(a, Outcome.REFUSED_STALE, why)
             else:

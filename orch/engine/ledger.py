@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,6 +33,10 @@ from orch.timeutil import format_ts, utcnow
 LEGACY_HEADER = "analysis_id_managed,run_id"
 LEGACY_POLICY = "legacy-import"
 SCHEMA_VERSION = 1
+
+#: BaseSpace shows no archive work in flight and a restore "can take up to 48 h": requests orch made
+#: this recently whose result is not visible yet count as in progress.
+BSSH_ASYNC_WINDOW = timedelta(hours=48)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -316,6 +320,11 @@ class Ledger:
         return [AuditEntry(*r) for r in self._query(
             "SELECT seq, time, action_id, policy, action, resource_kind, resource_id, resource_name, outcome, "
             "message FROM audit ORDER BY seq DESC LIMIT ?", (int(limit),))]
+
+    def bssh_requests(self, now: datetime) -> dict[str, str]:
+        """BaseSpace archive/restore requests orch made within ``BSSH_ASYNC_WINDOW`` before ``now`` (the
+        run clock the applier records in): id -> the latest of "archive" / "unarchive"."""
+        return self.latest_requests(("archive", "unarchive"), ("bssh.dataset", "bssh.run"), now - BSSH_ASYNC_WINDOW)
 
     def latest_requests(self, actions: tuple[str, ...], resource_kinds: tuple[str, ...],
                         since: datetime) -> dict[str, str]:

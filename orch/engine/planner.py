@@ -42,7 +42,6 @@ LIFECYCLE = frozenset({"archive", "unarchive", "delete"})
 IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
 BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived"}, "bssh.run": {"IsArchived", "Status"},
                "ica.analysis": {"status"}}
-BSSH_ASYNC_WINDOW = timedelta(hours=48)  # BaseSpace: a restore "can take up to 48 h"
 TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
 TRASH_REF = ResourceRef(kind="bssh.trash", id="trash", name="BaseSpace trash")
 
@@ -593,9 +592,7 @@ class Planner:
         if self.ctx.ledger is None:
             return False, ""
         if self._inflight is None:
-            since = self.ctx.now - BSSH_ASYNC_WINDOW  # audit times are in the run clock (--now)
-            self._inflight = self.ctx.ledger.latest_requests(("archive", "unarchive"),
-                                                             ("bssh.dataset", "bssh.run"), since)
+            self._inflight = self.ctx.ledger.bssh_requests(self.ctx.now)  # audit times: the run clock
         latest = self._inflight.get(r.id)
         if r.is_archived and latest == "unarchive":
             return True, "restore requested by orch"

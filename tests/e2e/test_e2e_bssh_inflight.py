@@ -81,3 +81,26 @@ def test_in_flight_archive_work_is_remembered_by_the_ledger_only(cli, tmp_path):
     assert done.code == 0, done.stdout + done.stderr
     assert ARCHIVED_FOR_DELETE not in datasets_of(cli.state())
     assert cli.plan().json()["actions"] == []
+
+
+def test_applying_a_saved_plan_twice_asks_basespace_nothing_again(cli, tmp_path):
+    """The second apply of the same saved plan: every action is already done; the BaseSpace archive and
+    restore requests orch made are not repeated (BaseSpace shows no work in flight; the ledger does)."""
+    saved = tmp_path / "plan.json"
+    made = cli.plan(extra=("--out", str(saved)))
+    assert made.code == 0, made.stderr
+    kinds = {(a["action"], a["resource"]["kind"]) for a in made.json()["actions"]}
+    assert {("archive", "bssh.dataset"), ("unarchive", "bssh.dataset")} <= kinds
+    first = cli.apply_file(saved)
+    assert first.code == 0, first.stdout + first.stderr
+
+    def bulk_calls() -> int:
+        counts = requests.get(cli.sandbox.control_url + "/requests", timeout=10).json()["by_route"]
+        return sum(n for route, n in counts.items() if route in ("POST /v2/archive", "POST /v2/restore"))
+
+    before = bulk_calls()
+    second = cli.apply_file(saved)
+    assert second.code == 0, second.stdout + second.stderr
+    assert bulk_calls() == before
+    assert "already requested by orch" in second.stdout + second.stderr
+    assert " to " not in second.stdout.splitlines()[-1] and "already done" in second.stdout.splitlines()[-1]
