@@ -20,7 +20,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Iterable
 
 from orch.engine.context import PlanContext, run_folder
@@ -616,11 +616,12 @@ class Planner:
     def _ica_in_scope(self, pf: PolicyFile, project_name: str) -> bool:
         return project_name in pf.scope.ica_projects
 
-    def _protected(self, r: Resource) -> str:
-        """Why the protect list forbids touching ``r`` ("" when it does not)."""
+    def _protected(self, r: Resource, ref: ResourceRef | None = None) -> str:
+        """Why the protect list forbids touching ``r`` ("" when it does not); ``ref`` when already built."""
         if not self.protect:
             return ""
-        return self.protect.why(ResourceRef.from_dict(r.ref()).to_dict(), resource_tags(getattr(r, "raw", None)))
+        ref = ref or ResourceRef.from_dict(r.ref())
+        return self.protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None)))
 
     def _make(self, pf: PolicyFile, policy: Policy, action: str, r: Resource, params: dict[str, Any],
               filters: list[Matcher], reason: str, depends_on: Iterable[str] = ()) -> PlannedAction | None:
@@ -630,7 +631,7 @@ class Planner:
             self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: its project is outside "
                                f"the scope of {pf.path}")
             return None
-        why = self._protected(r)
+        why = self._protected(r, ref)
         if why:
             self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
             return None
