@@ -6,6 +6,12 @@ import copy
 from typing import Any, Callable, Iterator
 
 import pytest
+from hypothesis import settings
+
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) replays the same examples every run, so a landing never
+# depends on luck; developers' runs stay random and keep finding new cases (add them as @example).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SMALL_WORLD: dict[str, Any] = {
     "format_version": 1,

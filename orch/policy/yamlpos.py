@@ -165,7 +165,10 @@ class _Builder:
                 raise YamlError(*_mark(key_node), "YAML merge keys (<<) are not supported in policy files")
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlError(*_mark(key_node), "a mapping key must be a plain value, not a list or mapping")
-            key = self.loader.construct_object(key_node)
+            try:
+                key = self.loader.construct_object(key_node)
+            except yaml.YAMLError as exc:
+                raise YamlError(*_mark(key_node), f"bad key: {getattr(exc, 'problem', exc)}") from None
             if not isinstance(key, str):
                 key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
             if key in out:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import signal
 import sys
 import threading
 from collections import Counter
@@ -287,6 +288,10 @@ def serve(world_path: str, host: str = "127.0.0.1", port: int = 0, latency_ms: f
     except OSError as exc:
         sandbox.stop()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # Ctrl-C and SIGTERM (docker stop, systemd) both stop cleanly, even when the parent started us
+    # with SIGINT ignored (a background job of a non-interactive shell inherits SIG_IGN).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         print(f"ica_url={sandbox.ica_url}", flush=True)
         print(f"basespace_url={sandbox.basespace_url}", flush=True)

@@ -41,3 +41,29 @@ def test_serve_bad_world_is_one_line(tmp_path):
     assert proc.returncode == 1
     assert "ica.projects[0]" in proc.stderr and "name" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_serve_stops_on_sigint_even_when_started_ignoring_it_and_on_sigterm(tmp_path, small_world):
+    """A background job of a non-interactive shell inherits SIGINT ignored; Ctrl-C must still stop the
+    server, and so must SIGTERM (docker stop)."""
+    world = tmp_path / "world.yaml"
+    world.write_text(yaml.safe_dump(small_world))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc = subprocess.Popen([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ignore_sigint)
+        try:
+            assert proc.stdout.readline().startswith("ica_url=")
+            for _ in range(2):
+                proc.stdout.readline()
+        finally:
+            proc.send_signal(sig)
+            try:
+                _, err = proc.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError(f"serve did not stop on {sig.name}")
+        assert proc.returncode == 0 and "Traceback" not in err, (sig, err)
