@@ -74,7 +74,7 @@ def make_plan(sandbox, policies, ledger, now):
     return build_plan(policies, PlanContext(ica, bssh, ledger, now)).plan, (ica, bssh)
 
 
-@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking:
+@settings(max_examples=int(__import__("os").environ.get("HYP_E2E", "6")), deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # each example is I/O
 @example(s={"seed": 0, "analyses": 8, "archive": 60, "gap": 30, "handoff": 60, "bssh_runs": "source",
              "empty_trash": True, "shift_days": 0})  # the MGI defaults on a world with every action kind
