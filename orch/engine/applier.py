@@ -18,6 +18,9 @@ from orch.errors import OrchError
 
 log = logging.getLogger(__name__)
 
+#: actions on an ICA folder that reach everything under it
+FOLDER_REACHING = frozenset({"archive", "unarchive", "delete"})
+
 
 class Applier:
     """``allows``: policy name → allow_destructive (None/absent: unknown policy → destructive refused)."""
@@ -118,9 +121,25 @@ class Applier:
                 except OrchError:
                     current = None
                 why = self.protect.why(action.resource.to_dict(), resource_tags(getattr(current, "raw", None)))
+            if why is None:
+                why = self._protected_inside(action)
             if why:
                 return ActionResult(action, Outcome.REFUSED, f"protected: {why}")
         return None
+
+    def _protected_inside(self, action: PlannedAction) -> str | None:
+        """Archive, unarchive and delete of an ICA folder reach everything under it: list it now and
+        refuse when anything there is protected by name, id or tag (or it cannot be listed)."""
+        r = action.resource
+        if not (r.kind == "ica.data" and action.action in FOLDER_REACHING and (r.path or "").endswith("/")
+                and self.protect.reaches_inside):
+            return None
+        try:
+            contents = [d for d in self.ctx.need_ica().list_data(r.project_id, path_prefix=r.path)
+                        if d.path.startswith(r.path)]
+        except OrchError as exc:
+            return f"cannot list the folder to check it holds nothing protected: {exc}"
+        return self.protect.why_inside(r.path, contents)
 
     def _record(self, r: ActionResult) -> None:
         ledger = self.ctx.ledger

@@ -200,6 +200,13 @@ class PlanContext:
             (d for d in self.ica.list_data(project_id, path_prefix=folder_path, data_type="FILE")
              if d.path.startswith(folder_path) and not d.is_folder), key=lambda d: d.path))
 
+    def contents_under(self, project_id: str, folder_path: str) -> list[IcaData]:
+        """Everything below a folder, files and folders (recursive): one paged listing, sorted by path.
+        Only the protect check of folder actions needs it (``Protect.why_inside``)."""
+        return self._memo.get(("contents", project_id, folder_path), lambda: sorted(
+            (d for d in self.ica.list_data(project_id, path_prefix=folder_path)
+             if d.path.startswith(folder_path) and d.path != folder_path), key=lambda d: d.path))
+
     def output_files(self, analysis: IcaAnalysis) -> list[IcaData]:
         folder = self.output_folder(analysis)
         if folder is None:

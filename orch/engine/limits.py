@@ -56,6 +56,9 @@ class Protect:
       would take the protected data with it); for globs this is decided from the glob's literal
       start, so it errs on the side of protecting.
     - ids: exact; tags: exact ICA user or technical tags of the resource.
+    - archive, unarchive and delete of an ICA folder act on everything under it, so a folder holding
+      anything protected by name, id or tag is protected too (``why_inside``: the planner and the
+      applier list the folder to check; a listing that fails refuses the action).
 
     ``origins`` maps ``(key, entry)`` to the files that listed it, for the messages.
     """
@@ -93,6 +96,22 @@ class Protect:
 
     def __bool__(self) -> bool:
         return bool(self.names or self.paths or self.ids or self.tags)
+
+    @property
+    def reaches_inside(self) -> bool:
+        """Entries a folder's path alone cannot rule out (names, ids, tags): checking an action on a
+        folder against them needs a listing of what is under it."""
+        return bool(self.names or self.ids or self.tags)
+
+    def why_inside(self, folder_path: str, contents: Iterable[Any]) -> str | None:
+        """Why acting on the folder would touch protected contents (``contents``: IcaData below it)."""
+        for d in sorted(contents, key=lambda d: d.path):
+            if d.path == folder_path:
+                continue
+            why = self.why(d.ref(), resource_tags(d.raw))
+            if why:
+                return f"the folder contains {d.path}, which is protected ({why})"
+        return None
 
     def _by(self, key: str, entry: str) -> str:
         files = self.origins.get((key, entry))

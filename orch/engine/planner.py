@@ -554,19 +554,37 @@ class Planner:
         if name == "archive":
             if archived:
                 return None
-            return self._make(pf, policy, "archive", r, {}, filters, f"archive {subject}{tail}")
-        if name == "unarchive":
+            action, params, reason = "archive", {}, f"archive {subject}{tail}"
+        elif name == "unarchive":
             if not archived:
                 return None
             then = getattr(spec.params, "then", None)
-            params = {"then": then} if then else {}
-            return self._make(pf, policy, "unarchive", r, params, filters, f"unarchive {subject}{tail}")
-        # delete
-        if archived:
-            return self._make(pf, policy, "unarchive", r, {"then": "delete"}, filters,
-                              f"delete {subject}{tail}; it is archived, so it is unarchived now and deleted by a "
-                              f"later run once available")
-        return self._make(pf, policy, "delete", r, {}, filters, f"delete {subject}{tail}")
+            action, params, reason = "unarchive", ({"then": then} if then else {}), f"unarchive {subject}{tail}"
+        elif archived:  # delete, two-phase
+            action, params = "unarchive", {"then": "delete"}
+            reason = (f"delete {subject}{tail}; it is archived, so it is unarchived now and deleted by a "
+                      f"later run once available")
+        else:
+            action, params, reason = "delete", {}, f"delete {subject}{tail}"
+        if not self._folder_clear(policy, pp, action, r):
+            return None
+        return self._make(pf, policy, action, r, params, filters, reason)
+
+    def _folder_clear(self, policy: Policy, pp: PolicyPlan, action: str, r: Resource) -> bool:
+        """False when ``action`` on an ICA folder would reach something protected by name, id or tag
+        under it (or its contents cannot be listed to tell): the action is not planned."""
+        if not (isinstance(r, IcaData) and r.is_folder and self.protect.reaches_inside) or self._protected(r):
+            return True  # nothing to look for inside, or _make refuses the folder itself anyway
+        try:
+            why = self.protect.why_inside(r.path, self.ctx.contents_under(r.project_id, r.path))
+        except OrchError as exc:
+            self._fail(pp, policy_is_destructive(policy), exc,
+                       f"cannot list folder {r.path} to check it holds nothing protected")
+            return False
+        if why:
+            self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: {why}")
+            return False
+        return True
 
     def _linked(self, dest_id: str, f: Resource, c: Candidate, policy: Policy, pp: PolicyPlan) -> bool:
         """Is the file already present in the destination project? Hand-off policies look up every

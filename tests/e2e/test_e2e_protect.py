@@ -96,3 +96,31 @@ def test_apply_of_a_saved_plan_refuses_what_was_protected_after_it_was_made(cli,
     assert linked == {"fil.a1", "fil.a3"}  # the other links of the saved plan were applied
     saved_ids = {a["resource"]["id"] for a in json.loads(saved.read_text())["actions"]}
     assert "fil.a2" in saved_ids  # the plan file itself still asked for it
+
+
+def test_a_folder_holding_a_file_protected_by_id_is_neither_planned_nor_applied(cli, tmp_path):
+    """Deleting RUN_B's output folder would delete its x.txt: protecting x.txt by id (not by path)
+    keeps the folder out of the plan. Archiving RUN_C's folder from a plan saved before its x.txt was
+    protected is refused at apply (the applier lists the folder again)."""
+    src = data_of(cli.state(), "ken_debug")
+    b_folder, b_keep = src["/ilmn-analyses/RUN_B/output/"]["id"], src["/ilmn-analyses/RUN_B/output/x.txt"]["id"]
+    c_folder, c_keep = src["/ilmn-analyses/RUN_C/output/"]["id"], src["/ilmn-analyses/RUN_C/output/x.txt"]["id"]
+    saved = tmp_path / "plan.json"
+    made = cli.plan(policy=str(policy_copy(tmp_path)), extra=("--out", str(saved)))
+    assert {("delete", b_folder), ("archive", c_folder)} <= planned(made)
+
+    policy = str(policy_copy(tmp_path, f"protect:\n  ids: [{b_keep}]\n"))
+    held = cli.plan(policy=policy)
+    assert held.code == 0, held.stderr
+    assert planned(made) - planned(held) == {("delete", b_folder)}
+    assert f"contains /ilmn-analyses/RUN_B/output/x.txt, which is protected (its id {b_keep}" in held.stderr
+
+    policy_copy(tmp_path, f"protect:\n  ids: [{c_keep}]\n")
+    applied = cli.apply_file(saved)  # the plan from before the protection
+    assert applied.code == 1, applied.stdout + applied.stderr
+    out = applied.stdout + applied.stderr
+    assert f"protected: the folder contains /ilmn-analyses/RUN_C/output/x.txt, which is protected (its id {c_keep}" in out
+    src = data_of(cli.state(), "ken_debug")
+    assert src["/ilmn-analyses/RUN_C/output/"]["status"] == src["/ilmn-analyses/RUN_C/output/x.txt"]["status"] == "AVAILABLE"
+    assert "2 archives requested" in out  # the rest of the saved plan ran (its deletes: file changed)
+    assert any(d.get("owningProjectId") for d in data_of(cli.state(), "Ken_demos").values())

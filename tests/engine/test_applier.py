@@ -106,6 +106,22 @@ def test_protect_list_refuses_at_apply_time():
     assert ica.calls["delete"] == 0
 
 
+def test_folder_action_refused_when_its_contents_are_protected_or_cannot_be_listed():
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    ica.add(data(SRC, "/ilmn-analyses/RUN_FAILED_OLD/output/keep.bam", "fil.keep"))  # after the plan
+    ica.fail["list_data"] = api_error("GET data")  # every listing fails: no folder can be checked
+    report, _, _ = run(plan, ica, bssh, protect=Protect(names=["*.cram"]))
+    got = outcomes(report)
+    assert got[("delete", "fol.a2")] == got[("archive", "fol.a3")] == "refused"
+    assert "cannot list the folder" in next(r.message for r in report.results if r.action.resource.id == "fol.a2")
+    del ica.fail["list_data"]
+    report, _, _ = run(plan, ica, bssh, protect=Protect(names=["*.bam"]))
+    got = outcomes(report)
+    assert got[("delete", "fol.a2")] == "refused" and got[("archive", "fol.a3")] == "done"
+    assert ica.calls["delete"] == 0
+
+
 def test_reapplying_the_same_plan_does_nothing_twice():
     ica, bssh = mgi_world()
     ledger = Ledger(":memory:")

@@ -256,6 +256,55 @@ def test_protected_resources_are_never_planned():
     assert "fil.a1.0" in {a.resource.id for a in plan_for(ica, bssh, protect=Protect(ids=["ds.old"])).plan.actions}
 
 
+def _keep_inside_old_folder(ica: FakeIca, tags=()) -> None:
+    """A file deep in RUN_FAILED_OLD's output folder, which the MGI pack deletes by age."""
+    keep = data(SRC, "/ilmn-analyses/RUN_FAILED_OLD/output/deep/keep.bam", "fil.keep")
+    if tags:
+        keep.raw["data"]["details"]["tags"] = {"userTags": list(tags), "technicalTags": []}
+    ica.add(keep)
+
+
+@pytest.mark.parametrize("protect", [Protect(ids=["fil.keep"]), Protect(names=["*.bam"]),
+                                     Protect(tags=["legal-hold"])], ids=["id", "name", "tag"])
+def test_folder_holding_something_protected_by_name_id_or_tag_is_not_deleted(protect):
+    ica, bssh = mgi_world()
+    assert ("delete", "fol.a2") in {(a.action, a.resource.id) for a in plan_for(ica, bssh).plan.actions}
+    _keep_inside_old_folder(ica, tags=["legal-hold"])
+    outcome = plan_for(ica, bssh, protect=protect)
+    planned = {(a.action, a.resource.id) for a in outcome.plan.actions}
+    assert ("delete", "fol.a2") not in planned
+    assert ("archive", "fol.a3") in planned  # other folders (nothing protected inside) go ahead
+    [note] = [n for n in outcome.notes if "fol.a2" in n or "RUN_FAILED_OLD/output/ not planned" in n]
+    assert "contains /ilmn-analyses/RUN_FAILED_OLD/output/deep/keep.bam, which is protected" in note
+    assert not outcome.plan.errors
+
+
+def test_folder_contents_are_listed_only_when_protect_has_names_ids_or_tags():
+    ica, bssh = mgi_world()
+    _keep_inside_old_folder(ica)
+    plan_for(ica, bssh, protect=Protect(paths=["/elsewhere/"]))
+    plain = ica.calls["list_data"]
+    ica.calls.clear()
+    plan_for(ica, bssh, protect=Protect(ids=["fil.keep"]))
+    # one listing per folder action that would otherwise be planned (archive a3, delete a2, unarchive a4)
+    assert ica.calls["list_data"] == plain + 3
+
+
+def test_folder_that_cannot_be_listed_for_the_protect_check_fails_closed():
+    class Flaky(FakeIca):
+        def list_data(self, project_id, **kw):
+            if kw.get("path_prefix") == "/ilmn-analyses/RUN_FAILED_OLD/output/" and not kw.get("data_type"):
+                raise api_error("GET data")
+            return super().list_data(project_id, **kw)
+
+    ica, bssh = mgi_world()
+    flaky = Flaky(**{k: getattr(ica, k) for k in ("projects", "analyses", "outputs", "items", "contents")})
+    plan = plan_for(flaky, bssh, protect=Protect(ids=["fil.keep"])).plan
+    assert not by(plan, policy="delete-ica-outputs")  # a destructive policy plans nothing
+    assert any(e.policy == "delete-ica-outputs" and "failing closed" in e.message for e in plan.errors)
+    assert by(plan, "archive")  # other policies go ahead
+
+
 def test_now_moves_every_age():
     ica, bssh = mgi_world()
     later = plan_for(ica, bssh, now=NOW + timedelta(days=30)).plan
