@@ -217,6 +217,10 @@ class IcaDataExecutor(Executor):
             if kind == "delete":
                 return result(action, Outcome.SKIPPED, "already deleted")
             return result(action, Outcome.REFUSED_STALE, "the data no longer exists")
+        owner = getattr(current, "owning_project_id", "")
+        if owner and owner != r.project_id:  # acting through a link would act on the owner's data
+            return result(action, Outcome.REFUSED, f"it is linked in from project {owner}; orch archives and "
+                                                   f"deletes ICA data only in the project that owns it")
         status = getattr(current, "status", "")
         done = {"archive": {"ARCHIVING", "ARCHIVED"}, "unarchive": {"UNARCHIVING", "AVAILABLE"},
                 "delete": {"DELETING"}}[kind]

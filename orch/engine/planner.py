@@ -541,6 +541,10 @@ class Planner:
         if name not in LIFECYCLE:
             pp.errors.append(f"action {name} cannot act on {r.kind} (skipped)")
             return None
+        if isinstance(r, IcaData) and r.owning_project_id and r.owning_project_id != r.project_id:
+            pp.notes.append(f"{name} of {_label(r)} not planned: it is linked in from project {r.owning_project_id}; "
+                            f"orch archives and deletes ICA data only in the project that owns it")
+            return None
         archived, transit, status = _storage_state(r)
         if isinstance(r, (BsshDataset, BsshRun)):
             transit, status = self._bssh_requested(r)

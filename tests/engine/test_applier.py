@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 
 from engine_fakes import NOW, api_error, data
 from orch.engine.applier import Applier
@@ -12,7 +13,7 @@ from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
 from orch.engine.plan import Outcome, Plan
 from orch.policy.loader import load_policies
-from test_planner import DST, MGI, SRC, by, mgi_world, plan_for
+from test_planner import DST, MGI, SRC, by, days_ago, mgi_world, plan_for
 
 
 def allows() -> dict[str, bool]:
@@ -214,3 +215,30 @@ def test_basespace_memory_uses_the_latest_request():
     archiving = plan_for(ica, bssh, ledger=ledger_with("unarchive", "archive"))
     assert "ds.old" not in {a.resource.id for a in archiving.plan.actions}
     assert any("archive requested by orch" in n for n in archiving.notes)
+
+
+def test_delete_through_a_link_is_refused_at_apply(tmp_path):
+    ica, bssh = mgi_world()
+    ica.add(data(DST, "/old.fastq.gz", "fil.old", created=days_ago(200)))
+    policy = tmp_path / "dst.yaml"
+    policy.write_text(textwrap.dedent("""\
+        version: 1
+        group: mgi
+        scope: {ica_projects: [Ken_demos]}
+        policies:
+          - name: clean-destination
+            description: Delete old data of the destination project.
+            resource: ica.data
+            project: Ken_demos
+            filters: [{age: {field: timeCreated, older_than: 100d}}]
+            actions: [delete]
+            allow_destructive: true
+        """))
+    plan = plan_for(ica, bssh, paths=(str(policy),)).plan
+    assert [(a.action, a.resource.id) for a in plan.actions] == [("delete", "fil.old")]
+    # by apply time the same id is seen as linked in (e.g. a hand-edited plan or a moved project)
+    ica.add(data(DST, "/old.fastq.gz", "fil.old", created=days_ago(200), owning=SRC))
+    report, _, _ = run(plan, ica, bssh, allow={"clean-destination": True})
+    [r] = report.results
+    assert r.outcome == Outcome.REFUSED and "linked in from project p-src" in r.message
+    assert ica.calls["delete"] == 0
