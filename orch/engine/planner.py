@@ -25,8 +25,8 @@ from typing import Any, Iterable
 
 from orch.engine.context import PlanContext, run_folder
 from orch.engine.limits import LimitExceeded, Protect, check_max_resources, resource_tags
-from orch.engine.plan import (Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint,
-                              is_destructive)
+from orch.engine.plan import Plan, PlanIssue, PlannedAction, PolicyFileRef, ResourceRef, fingerprint
+from orch.engine.reconcile import LIFECYCLE, reconcile
 from orch.errors import ApiError, AuthError, ConfigError, NotFound, OrchError
 from orch.inventory import BsshDataset, BsshRun, IcaAnalysis, IcaData, Resource, normalise_analysis_status
 from orch.matchers.age import AgeMatcher
@@ -37,8 +37,6 @@ from orch.registry import Matcher
 from orch.timeutil import format_ts, parse_ts
 
 DATA_ACTIONS = frozenset({"link", "archive", "unarchive", "delete", "tag"})
-ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
-LIFECYCLE = frozenset({"archive", "unarchive", "delete"})
 IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
 BASE_FIELDS = {"ica.data": {"status", "path"}, "bssh.dataset": {"IsArchived"}, "bssh.run": {"IsArchived", "Status"},
                "ica.analysis": {"status"}}
@@ -194,7 +192,7 @@ class Planner:
                     continue
                 results[policy.name] = self._plan_policy(pf, policy)
         actions = [a for r in results.values() for a in r.actions]
-        actions = self._reconcile(actions)
+        actions = reconcile(actions, self.order, self._notes)
         for pf in self.policies.files:
             for policy in pf.policies:
                 if policy.enabled and policy.resource == "bssh.trash":
@@ -203,8 +201,8 @@ class Planner:
                     if trash is not None:
                         pp.actions.append(trash)
                     results[policy.name] = pp
-        actions = self._reconcile(actions + [a for r in results.values() if r.policy.resource == "bssh.trash"
-                                             for a in r.actions])
+        trash = [a for r in results.values() if r.policy.resource == "bssh.trash" for a in r.actions]
+        actions = reconcile(actions + trash, self.order, self._notes)
         errors = [PlanIssue(name, msg) for name, r in results.items() for msg in r.errors]
         notes = [f"{name}: {n}" for name, r in results.items() for n in r.notes] + self._notes
         for name, r in results.items():
@@ -673,76 +671,6 @@ class Planner:
                    f"delete{'s' if len(deletes) != 1 else ''}",
             fingerprint=fingerprint({}), depends_on=[a.id for a in deletes])
 
-    # -- reconciliation across policies
-    def _rank(self, a: PlannedAction) -> int:
-        if is_destructive(a):
-            return 3
-        return {"archive": 2, "unarchive": 1}.get(a.action, 0)
-
-    def _reconcile(self, actions: list[PlannedAction]) -> list[PlannedAction]:
-        """Delete beats archive beats nothing; the same action is planned once; protected and
-        out-of-scope resources never get an action. Dependencies on merged actions follow the winner."""
-        keep: list[PlannedAction] = []
-        replaced: dict[str, str] = {}
-        groups: dict[tuple, list[PlannedAction]] = {}
-        for a in actions:
-            if a.action in LIFECYCLE:
-                key: tuple = ("lifecycle", a.resource.kind, a.resource.id)
-            else:
-                key = ("same", a.action, a.resource.kind, a.resource.id, _canon(a.params))
-            groups.setdefault(key, []).append(a)
-        for key, items in groups.items():
-            items.sort(key=lambda a: (-self._rank(a), self.order.get(a.policy, 1 << 30), a.id))
-            winner = items[0]
-            losers = [x for x in items[1:]]
-            if losers:
-                winner.won_over = sorted({*winner.won_over, *(x.policy for x in losers if x.policy != winner.policy)})
-                for x in losers:
-                    replaced[x.id] = winner.id
-            keep.append(winner)
-        for a in keep:
-            deps = {replaced.get(d, d) for d in a.depends_on}
-            deps.discard(a.id)
-            a.depends_on = sorted(deps)
-        kept_ids = {a.id for a in keep}
-        _handoff_first(keep)
-        out = list(keep)
-        dropped: set[str] = set()
-        # an action whose dependency was dropped is dropped too (it would never run)
-        changed = True
-        while changed:
-            changed = False
-            for a in list(out):
-                if any(d in dropped or d not in kept_ids for d in a.depends_on):
-                    self._notes.append(f"{a.policy}: {a.action} of {a.resource.kind} {a.resource.label()} not "
-                                       f"planned: an action it depends on is not planned")
-                    out.remove(a)
-                    dropped.add(a.id)
-                    changed = True
-        return out
-
-
-def _handoff_first(actions: list[PlannedAction]) -> None:
-    """Archiving or deleting ICA data that this plan also hands off waits for the hand-off.
-
-    Links into another project share the source's storage, so an archive or delete that ran first
-    would make the links stale (or hand off data nobody can read). The lifecycle action depends on
-    the links of files at or under its path and on the actions that depend on those links
-    (manifest, mark_managed); if the hand-off fails, the lifecycle action is not run.
-    """
-    links = [a for a in actions if a.action == "link" and a.resource.kind == "ica.data" and a.resource.path]
-    if not links:
-        return
-    for a in actions:
-        if a.action not in LIFECYCLE or a.resource.kind != "ica.data" or not a.resource.path:
-            continue
-        path = a.resource.path
-        under = {x.id for x in links if x.resource.project_id == a.resource.project_id
-                 and (x.resource.path == path or (path.endswith("/") and x.resource.path.startswith(path)))}
-        if not under:
-            continue
-        after = under | {x.id for x in actions if x.action in ANALYSIS_ACTIONS and under & set(x.depends_on)}
-        a.depends_on = sorted(set(a.depends_on) | after)
 
 
 def _storage_state(r: Resource) -> tuple[bool, bool, str]:
@@ -765,12 +693,6 @@ def _label(r: Resource) -> str:
         if v:
             return str(v)
     return "?"
-
-
-def _canon(params: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(params, sort_keys=True, default=str)
 
 
 def render_manifest(params: dict[str, Any]) -> bytes:

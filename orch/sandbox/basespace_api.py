@@ -13,7 +13,7 @@ from typing import Any, Callable
 from werkzeug.wrappers import Response
 
 from orch.sandbox.state import BsProject, Dataset, Run, StateError, TrashItem
-from orch.sandbox.web import Ctx, HttpError, Route, json_response, ts
+from orch.sandbox.web import Ctx, HttpError, Route, json_response
 
 USER = {"Id": "9000001", "Href": "v2/users/9000001", "Name": "Sandbox User", "DateCreated": "2020-01-01T00:00:00.000Z"}
 MAX_LIMIT = 1024
