@@ -225,6 +225,22 @@ def apply(
     run_guarded(body)
 
 
+@app.command()
+def show(
+    plan_file: Path = typer.Argument(..., help="A plan saved with `orch plan --out`."),
+    format: str = FormatOpt,
+):
+    """Show a saved plan (table, markdown for a pull request or ticket, or JSON). Reads nothing else."""
+
+    def body():
+        if format not in ("table", "json", "markdown"):
+            raise ConfigError(f"unknown --format {format!r}; use table, json or markdown")
+        from orch.engine.commands import show_command
+        raise typer.Exit(show_command(str(plan_file), format))
+
+    run_guarded(body)
+
+
 # ---------------------------------------------------------------- sandbox
 @sandbox_app.command("serve")
 def sandbox_serve(

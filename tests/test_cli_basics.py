@@ -13,7 +13,7 @@ runner = CliRunner()
 
 @pytest.mark.parametrize("args", [[], ["lint"], ["plan"], ["apply"], ["schema"], ["sandbox", "serve"],
                                   ["sandbox", "generate"], ["sandbox", "reset"], ["ledger", "import"],
-                                  ["ledger", "export"], ["ledger", "history"]])
+                                  ["ledger", "export"], ["ledger", "history"], ["show"]])
 def test_every_command_has_help(args):
     result = runner.invoke(app, [*args, "--help"])
     assert result.exit_code == 0, result.output

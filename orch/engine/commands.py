@@ -86,6 +86,15 @@ def plan_command(settings: RunSettings) -> int:
     return outcome.plan.exit_code(settings.detailed_exitcode)
 
 
+def show_command(plan_file: str, fmt: str) -> int:
+    """``orch show PLAN.json``: a saved plan as a table, markdown or JSON (reads nothing else)."""
+    plan = Plan.load(plan_file)
+    print_plan(plan, fmt, _stdout())
+    for e in plan.errors:
+        print(f"error: {e.policy + ': ' if e.policy else ''}{e.message}", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- applying
 def _allows(policies: PolicySet | None) -> dict[str, bool]:
     return {p.name: bool(p.allow_destructive) for p in (policies.policies if policies else [])}
