@@ -135,6 +135,8 @@ def _parse_now(text: Optional[str]) -> Optional[datetime]:
 
 PolicyOpt = typer.Option([], "-p", "--policy", help="Policy file or folder (repeatable).")
 VarOpt = typer.Option([], "--var", help="Override a policy variable: NAME=VALUE (repeatable).")
+OnlyOpt = typer.Option([], "--only", help="Plan only the policies whose names match this glob (repeatable); "
+                                          "the protect lists of every loaded file still apply.")
 NowOpt = typer.Option(None, "--now", help="The clock for every age (ISO 8601). Default: now, or the sandbox clock.")
 IcaUrlOpt = typer.Option(None, "--ica-url", envvar="ORCH_ICA_URL", help="ICA base URL.", show_default="https://ica.illumina.com/ica/rest")
 BsUrlOpt = typer.Option(None, "--basespace-url", envvar="ORCH_BASESPACE_URL", help="BaseSpace API server (default: apiServer of the BaseSpace config).")
@@ -163,6 +165,7 @@ def _settings(**kw) -> RunSettings:
 def plan(
     policy: List[Path] = PolicyOpt,
     var: List[str] = VarOpt,
+    only: List[str] = OnlyOpt,
     now: Optional[str] = NowOpt,
     ica_url: Optional[str] = IcaUrlOpt,
     basespace_url: Optional[str] = BsUrlOpt,
@@ -182,7 +185,8 @@ def plan(
         settings = _settings(policy=policy, var=var, now=now, ica_url=ica_url, basespace_url=basespace_url,
                              api_key_file=api_key_file, basespace_config=basespace_config,
                              s3_endpoint_url=s3_endpoint_url, state=state, sandbox=sandbox, world=world,
-                             format=format, out=str(out) if out else None, detailed_exitcode=detailed_exitcode)
+                             format=format, out=str(out) if out else None, detailed_exitcode=detailed_exitcode,
+                             only=list(only))
         if not settings.policy_paths:
             raise ConfigError("no policies given; use -p PATH (a file or a folder)")
         from orch.engine.commands import plan_command
@@ -196,6 +200,7 @@ def apply(
     plan_file: Optional[Path] = typer.Argument(None, help="A plan saved with `orch plan --out`; applied exactly."),
     policy: List[Path] = PolicyOpt,
     var: List[str] = VarOpt,
+    only: List[str] = OnlyOpt,
     now: Optional[str] = NowOpt,
     ica_url: Optional[str] = IcaUrlOpt,
     basespace_url: Optional[str] = BsUrlOpt,
@@ -214,11 +219,14 @@ def apply(
         settings = _settings(policy=policy, var=var, now=now, ica_url=ica_url, basespace_url=basespace_url,
                              api_key_file=api_key_file, basespace_config=basespace_config,
                              s3_endpoint_url=s3_endpoint_url, state=state, sandbox=sandbox, world=world,
-                             format=format, yes=yes, plan_file=str(plan_file) if plan_file else None)
+                             format=format, yes=yes, plan_file=str(plan_file) if plan_file else None,
+                             only=list(only))
         if not settings.plan_file and not settings.policy_paths:
             raise ConfigError("give a saved plan (orch apply PLAN.json) or policies (-p PATH)")
         if settings.plan_file and settings.policy_paths:
             raise ConfigError("give either a saved plan or -p policies, not both")
+        if settings.plan_file and settings.only:
+            raise ConfigError("--only selects policies when planning; a saved plan is applied exactly as it is")
         from orch.engine.commands import apply_command
         raise typer.Exit(apply_command(settings))
 

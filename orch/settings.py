@@ -29,4 +29,5 @@ class RunSettings:
     detailed_exitcode: bool = False
     yes: bool = False
     plan_file: str | None = None  # apply only
+    only: list[str] = field(default_factory=list)  # --only: policy-name globs to plan (others left out)
     concurrency: int = 8

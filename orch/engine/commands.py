@@ -7,6 +7,7 @@ action not done; 2 only for ``plan --detailed-exitcode`` when there are changes.
 from __future__ import annotations
 
 import os
+import fnmatch
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,36 @@ def load_protect(policies: PolicySet | None) -> Protect:
 def make_plan(settings: RunSettings, session: Session, ledger: Ledger,
               policies: PolicySet | None = None) -> PlanOutcome:
     policies = policies or load_policies(settings.policy_paths, settings.var_overrides)
+    notes = select_policies(policies, settings.only)
     ctx = PlanContext(session.ica, session.bssh, ledger, session.now, settings.concurrency)
-    return build_plan(policies, ctx, load_protect(policies))
+    outcome = build_plan(policies, ctx, load_protect(policies))
+    outcome.notes[:0] = notes
+    return outcome
+
+
+def select_policies(policies: PolicySet, only: list[str]) -> list[str]:
+    """``--only GLOB``: plan just the policies whose names match; the others are left out (disabled).
+
+    A glob that matches no policy is an error (a typo must not silently plan nothing). The protect
+    lists of every loaded file still apply. Returns the notes to show.
+    """
+    if not only:
+        return []
+    names = [p.name for p in policies.policies]
+    for pattern in only:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            raise ConfigError(f"--only {pattern!r} matches no policy; the loaded policies are: {', '.join(names)}")
+    chosen, notes = [], []
+    for p in policies.policies:
+        if not any(fnmatch.fnmatchcase(p.name, pattern) for pattern in only):
+            p.enabled = False
+        elif not p.enabled:
+            notes.append(f"--only: {p.name} is disabled in {p.file.path if p.file else 'its file'} (enabled: false); "
+                         f"it is not planned")
+        else:
+            chosen.append(p.name)
+    notes.insert(0, f"--only: planning {len(chosen)} of {len(names)} policies: {', '.join(chosen) or 'none'}")
+    return notes
 
 
 def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
