@@ -71,15 +71,26 @@ def reread(action: PlannedAction, ctx: ApplyContext) -> Resource | None:
     raise ConfigError(f"cannot re-read a {r.kind} resource")
 
 
+#: fields of the plan's resource snapshot that must still hold at apply time, whatever the fingerprint covers
+SNAPSHOT_FIELDS = ("status", "is_archived", "path", "name")
+
+
 def stale(action: PlannedAction, current: Resource) -> str | None:
-    """Why ``current`` no longer matches the plan (None when it matches)."""
-    if not action.fingerprint_fields:
-        return None
-    now_fp = decision_fingerprint(current, action.fingerprint_fields)
-    if now_fp == action.fingerprint:
-        return None
-    changed = ", ".join(action.fingerprint_fields)
-    return f"the resource changed since the plan (one of: {changed}); plan again"
+    """Why ``current`` no longer matches the plan (None when it matches).
+
+    Two checks: the fingerprint over ``fingerprint_fields`` (the fields the decision used), and the
+    plan's own snapshot of the resource (status, archive state, path, name), which also guards a
+    plan without ``fingerprint_fields`` (section 2 does not require them) and a hand-edited one.
+    """
+    if action.fingerprint_fields:
+        if decision_fingerprint(current, action.fingerprint_fields) != action.fingerprint:
+            changed = ", ".join(action.fingerprint_fields)
+            return f"the resource changed since the plan (one of: {changed}); plan again"
+    planned, now = action.resource.to_dict(), current.ref()
+    for key in SNAPSHOT_FIELDS:
+        if key in planned and key in now and planned[key] != now[key]:
+            return f"its {key} is {now[key]!r} now, {planned[key]!r} in the plan; plan again"
+    return None
 
 
 # ---------------------------------------------------------------- executors
@@ -202,6 +213,11 @@ class MarkManagedExecutor(Executor):
         return _guarded(go, action)
 
 
+#: the status ICA data must have for each lifecycle action (two-phase delete: ARCHIVED is unarchived first)
+NEEDS = {"archive": frozenset({"AVAILABLE"}), "unarchive": frozenset({"ARCHIVED"}),
+         "delete": frozenset({"AVAILABLE"})}
+
+
 class IcaDataExecutor(Executor):
     """archive / unarchive / delete of ICA data (one call each; ICA has no batch for these)."""
 
@@ -230,6 +246,9 @@ class IcaDataExecutor(Executor):
             return result(action, Outcome.REFUSED_STALE, why)
         if status in IN_TRANSIT:
             return result(action, Outcome.REFUSED_STALE, f"the data is {status} (in transit); plan again later")
+        if status not in NEEDS[kind]:  # whatever the plan says: never delete archived data in one step
+            return result(action, Outcome.REFUSED_STALE, f"the data is {status}; {kind} needs it "
+                                                         f"{' or '.join(sorted(NEEDS[kind]))}; plan again")
         getattr(ica, kind)(r.project_id, r.id)
         if kind == "unarchive" and action.params.get("then") == "delete":
             return result(action, Outcome.DONE, "unarchive requested; a later run deletes it once available")

@@ -87,6 +87,20 @@ def test_stale_resource_is_refused():
     assert report.exit_code == 1
 
 
+def test_archived_data_is_never_deleted_in_one_step_whatever_the_plan_says():
+    """A plan whose snapshot and fingerprint fields were edited to say ARCHIVED data is AVAILABLE..."""
+    ica, bssh = mgi_world()
+    plan = plan_for(ica, bssh).plan
+    ica._set_status(SRC, "fol.a2", "ARCHIVED")
+    [delete] = [a for a in plan.actions if (a.action, a.resource.id) == ("delete", "fol.a2")]
+    delete.fingerprint_fields = []
+    delete.resource.extra["status"] = "ARCHIVED"  # ...or that lost its snapshot: the executor still refuses
+    report, _, _ = run(plan, ica, bssh)
+    [r] = [r for r in report.results if r.action is delete]
+    assert r.outcome == Outcome.REFUSED_STALE and "ARCHIVED; delete needs it AVAILABLE" in r.message
+    assert ica.calls["delete"] == 0
+
+
 def test_destructive_actions_need_an_allowing_policy():
     ica, bssh = mgi_world()
     plan = plan_for(ica, bssh).plan

@@ -1,0 +1,47 @@
+"""A saved plan is stale-checked at apply even without the additive `fingerprint_fields` (the
+contract's section-2 format does not have them): an output folder ARCHIVED after the plan was made is
+not deleted (the plan's own snapshot said AVAILABLE). Found by review: it used to be deleted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from e2e_helpers import Cli, data_of, every_kind_world
+
+
+def _archive_folder_behind_plan(sb, path):
+    # someone archives the folder after the plan was made (real ICA API of the sandbox)
+    from orch.connectors.ica import IcaClient
+    ica = IcaClient(sb.ica_url, sb.world.api_key)
+    proj = ica.find_project("ken_debug")
+    d = [x for x in ica.list_data(proj.id, full_path=path) if x.path == path][0]
+    ica.archive(proj.id, d.id)
+    requests.post(sb.control_url + "/clock", json={"advance": "2h"}, timeout=10).raise_for_status()
+    st = data_of(requests.get(sb.control_url + "/state", timeout=10).json(), "ken_debug")
+    assert st[path]["status"] == "ARCHIVED"
+
+
+@pytest.mark.parametrize("strip", [False, True])
+def test_saved_plan_without_fingerprint_fields_is_still_stale_checked(make_sandbox, tmp_path, strip):
+    sb = make_sandbox(every_kind_world())
+    cli = Cli(sb, tmp_path)
+    out = tmp_path / "plan.json"
+    r = cli.plan(extra=("--out", str(out)))
+    assert r.code == 0, r.stderr
+    plan = json.loads(out.read_text())
+    folder = "/ilmn-analyses/RUN_B/output/"
+    dels = [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == folder]
+    assert dels, [a["action"] for a in plan["actions"]]
+    if strip:  # the contract's plan format (section 2) has no fingerprint_fields
+        for a in plan["actions"]:
+            a.pop("fingerprint_fields", None)
+        out.write_text(json.dumps(plan))
+    _archive_folder_behind_plan(sb, folder)
+    res = cli.apply_file(out)
+    st = data_of(cli.state(), "ken_debug")
+    # expected: the delete is refused as stale (the folder is ARCHIVED now, not AVAILABLE as planned)
+    assert folder in st and st[folder]["status"] == "ARCHIVED", (res.stdout, st.get(folder))
+    assert "refused-stale" in res.stdout or "changed since the plan" in res.stdout, res.stdout
