@@ -1,7 +1,8 @@
 """Reconciliation: what the plan holds when several policies (or one twice) act on one resource.
 
 Delete beats archive beats unarchive beats nothing; the same action with the same parameters is
-planned once and says which policies it won over; dependencies on a merged action follow the winner;
+planned once and says which policies it won over; it depends on what every merged copy depended on,
+and dependencies on a merged action follow the winner;
 archiving or deleting ICA data waits for this plan's hand-off of files under it; an action whose
 dependency is not planned is not planned either (a note says so).
 """
@@ -41,6 +42,9 @@ def reconcile(actions: list[PlannedAction], order: Mapping[str, int], notes: lis
         winner, losers = items[0], items[1:]
         if losers:
             winner.won_over = sorted({*winner.won_over, *(x.policy for x in losers if x.policy != winner.policy)})
+            # the merged action waits for everything each copy waited for: a mark_managed planned by two
+            # hand-off policies is recorded only after both hand-offs succeeded
+            winner.depends_on = sorted({*winner.depends_on, *(d for x in losers for d in x.depends_on)})
             for x in losers:
                 replaced[x.id] = winner.id
         keep.append(winner)
