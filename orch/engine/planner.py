@@ -161,6 +161,10 @@ class PolicyPlan:
     selected: int = 0
 
 
+class HandoffBlocked(Exception):
+    """A part of one analysis's hand-off cannot be planned: none of it is (a hand-off is whole or not at all)."""
+
+
 class PolicyFailed(Exception):
     """The policy fails closed (message: one sentence)."""
 
@@ -391,6 +395,12 @@ class Planner:
     def _emit_analysis_actions(self, pf: PolicyFile, policy: Policy, pp: PolicyPlan, destructive: bool,
                                selected: list[Candidate]) -> None:
         ctx = self.ctx
+        outside = [spec.params.to for spec in policy.actions
+                   if spec.name in ("link", "manifest") and not self._ica_in_scope(pf, spec.params.to)]
+        if outside and any(spec.name == "mark_managed" for spec in policy.actions):
+            pp.errors.append(f"destination {outside[0]!r} is outside the scope of {pf.path}; no hand-off of this "
+                             f"policy is planned (never a ledger record without its links and manifest)")
+            return
         analyses = [c.resource for c in selected]
         files_of: dict[str, list[IcaData]] = {}
         fe = policy.for_each
@@ -446,13 +456,18 @@ class Planner:
                     act = self._data_action(pf, policy, pp, spec, cand, policy.filters)
                     if act is not None:
                         mine.append(act)
-            for spec in policy.actions:
-                if spec.name == "manifest":
-                    if fe is None or not files:
-                        continue
-                    act = self._manifest(pf, policy, pp, spec, a, files, [x.id for x in links])
-                    if act is not None:
-                        mine.append(act)
+            try:
+                for spec in policy.actions:
+                    if spec.name == "manifest":
+                        if fe is None or not files:
+                            continue
+                        act = self._manifest(pf, policy, pp, spec, a, files, [x.id for x in links])
+                        if act is not None:
+                            mine.append(act)
+            except HandoffBlocked as exc:  # never links and a ledger record without the manifest
+                pp.errors.append(f"{exc}; the hand-off of analysis {_alabel(a)} is held back (no link, manifest "
+                                 f"or ledger record) until this is fixed")
+                continue
             for spec in policy.actions:
                 if spec.name == "mark_managed" and not ctx.is_managed(a):
                     act = self._make(pf, policy, "mark_managed", a, {}, policy.filters,
@@ -472,14 +487,11 @@ class Planner:
         try:
             name = render_for_resource(params.name, pf.vars, analysis=analysis, resource=analysis)
         except TemplateError as exc:
-            pp.errors.append(f"manifest name for analysis {_alabel(analysis)}: {exc} (skipped)")
-            return None
+            raise HandoffBlocked(f"manifest name for analysis {_alabel(analysis)}: {exc}") from None
         if not name or "/" in name:
-            pp.errors.append(f"manifest name {name!r} for analysis {_alabel(analysis)} is not a file name (skipped)")
-            return None
+            raise HandoffBlocked(f"manifest name {name!r} for analysis {_alabel(analysis)} is not a file name")
         if not self._ica_in_scope(pf, params.to):
-            pp.notes.append(f"manifest destination {params.to!r} is outside the scope; not planned")
-            return None
+            raise HandoffBlocked(f"manifest destination {params.to!r} is outside the scope")
         dest = ctx.project(params.to)
         path = params.folder + name
         try:

@@ -491,3 +491,13 @@ def test_linked_in_data_is_never_archived_or_deleted_through_the_link(tmp_path):
     assert {(a.action, a.resource.id) for a in outcome.plan.actions} == {("delete", "fil.own")}
     assert any("/old_linked.fastq.gz not planned: it is linked in from project p-src" in n for n in outcome.notes)
     assert not outcome.plan.errors
+
+
+def test_hand_off_destination_outside_the_scope_plans_no_ledger_record():
+    """Lint refuses it; the planner holds every hand-off of such a policy back anyway (defence in depth)."""
+    ica, bssh = mgi_world()
+    policies = load_policies([MGI], {})
+    policies.files[0].scope.ica_projects.remove("Ken_demos")
+    plan = build_plan(policies, PlanContext(ica, bssh, Ledger(":memory:"), NOW)).plan
+    assert not by(plan, policy="handoff-mgi-fastqs")
+    assert any("destination 'Ken_demos' is outside the scope" in e.message for e in plan.errors)
