@@ -316,6 +316,11 @@ class BsshDeleteExecutor(Executor):
             if getattr(current, "is_archived", False):
                 return result(action, Outcome.REFUSED_STALE, "it is archived; plan again "
                                                              "(archived data is restored first)")
+            # BaseSpace shows no archive in flight (IsArchived stays false): orch's own request says so
+            requested = ctx.ledger.bssh_requests(ctx.now) if ctx.ledger is not None else {}
+            if requested.get(action.resource.id) == "archive":
+                return result(action, Outcome.REFUSED_STALE, "an archive orch requested is still in progress "
+                                                             "(in transit); plan again later")
             bssh = ctx.need_bssh()
             if action.resource.kind == "bssh.dataset":
                 bssh.delete_dataset(action.resource.id)

@@ -104,3 +104,19 @@ def test_applying_a_saved_plan_twice_asks_basespace_nothing_again(cli, tmp_path)
     assert bulk_calls() == before
     assert "already requested by orch" in second.stdout + second.stderr
     assert " to " not in second.stdout.splitlines()[-1] and "already done" in second.stdout.splitlines()[-1]
+
+
+def test_a_saved_delete_waits_while_orch_own_archive_of_the_dataset_is_in_flight(cli, tmp_path):
+    """Two reviewed plans: one archives ds.old (made with a longer delete age), one deletes it. Applied
+    back to back, the delete is refused while the archive is in flight (found by review: it used to run)."""
+    import json
+
+    p_arch, p_del = tmp_path / "archive.json", tmp_path / "delete.json"
+    assert cli.plan("days_to_delete=120", extra=("--out", str(p_arch))).code == 0
+    assert cli.plan(extra=("--out", str(p_del))).code == 0
+    assert [a["action"] for a in json.loads(p_arch.read_text())["actions"] if a["resource"]["id"] == "ds.old"] == ["archive"]
+    assert [a["action"] for a in json.loads(p_del.read_text())["actions"] if a["resource"]["id"] == "ds.old"] == ["delete"]
+    cli.apply_file(p_arch)
+    second = cli.apply_file(p_del)
+    assert "ds.old" in datasets_of(cli.state())
+    assert "an archive orch requested is still in progress" in second.stdout + second.stderr
