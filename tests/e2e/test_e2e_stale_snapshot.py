@@ -5,11 +5,13 @@ not deleted (the plan's own snapshot said AVAILABLE). Found by review: it used t
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 
 import pytest
 import requests
 
-from e2e_helpers import Cli, data_of, every_kind_world
+from e2e_helpers import MGI, Cli, data_of, every_kind_world
 
 
 def _archive_folder_behind_plan(sb, path):
@@ -45,3 +47,42 @@ def test_saved_plan_without_fingerprint_fields_is_still_stale_checked(make_sandb
     # expected: the delete is refused as stale (the folder is ARCHIVED now, not AVAILABLE as planned)
     assert folder in st and st[folder]["status"] == "ARCHIVED", (res.stdout, st.get(folder))
     assert "refused-stale" in res.stdout or "changed since the plan" in res.stdout, res.stdout
+
+
+SITE = textwrap.dedent("""
+    version: 1
+    group: site
+    scope: {ica_projects: [ken_debug]}
+    protect: {PROTECT}
+    policies:
+      - name: site-noop
+        description: nothing
+        enabled: false
+        resource: ica.analysis
+        project: ken_debug
+        actions: [mark_managed]
+""")
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_a_path_edited_in_a_saved_plan_cannot_walk_a_delete_past_the_protect_list(make_sandbox, tmp_path, tamper):
+    sb = make_sandbox(every_kind_world())
+    cli = Cli(sb, tmp_path)
+    mgi = tmp_path / "mgi.yaml"
+    shutil.copy(MGI, mgi)
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE.replace("{PROTECT}", "{}"))
+    out = tmp_path / "plan.json"
+    r = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json", "--out", str(out))
+    assert r.code == 0, r.stderr
+    folder = "/ilmn-analyses/RUN_B/output/"
+    plan = json.loads(out.read_text())
+    [act] = [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == folder]
+    # after review, the site protects RUN_B (legal hold)
+    site.write_text(SITE.replace("{PROTECT}", "{paths: [/ilmn-analyses/RUN_B/]}"))
+    if tamper:
+        act["resource"]["path"] = "/ilmn-analyses/RUN_Z/output/"
+        out.write_text(json.dumps(plan))
+    res = cli.apply_file(out)
+    st = data_of(cli.state(), "ken_debug")
+    assert st.get(folder, {}).get("status") == "AVAILABLE", (res.stdout[-600:], res.stderr[-600:])
