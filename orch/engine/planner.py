@@ -316,10 +316,20 @@ class Planner:
                 self._fail(pp, destructive, exc, f"cannot evaluate analysis {_alabel(a)}")
         out: list[Candidate] = []
         seen: set[tuple[str, str]] = set()
+        # protecting an analysis protects what is reached from it (its outputs, datasets, run), also
+        # when another analysis reaches the same resource
+        shielded = {a.id: why for a in picked if (why := self._protected(a))}
+        blocked: set[tuple[str, str]] = set()
+        for aid, why in shielded.items():
+            a = next(x for x in picked if x.id == aid)
+            self._notes.append(f"{policy.name}: nothing reached from analysis {_alabel(a)} ({src.via}) is planned: "
+                               f"{why}")
 
         def add(res: Resource, a: IcaAnalysis, via: str) -> None:
             key = (res.kind, res.id)
-            if key not in seen:
+            if a.id in shielded:
+                blocked.add(key)
+            elif key not in seen:
                 seen.add(key)
                 out.append(Candidate(res, a, via))
 
@@ -379,7 +389,7 @@ class Planner:
                     add(r, a, f"run {folder} of analysis {_alabel(a)}" + self._why(a, src.analyses.filters))
         else:
             raise PolicyFailed(f"unknown relation via: {src.via}")
-        return out
+        return [c for c in out if (c.resource.kind, c.resource.id) not in blocked]
 
     def _why(self, a: IcaAnalysis, filters: list[Matcher]) -> str:
         """`` (FAILED, startDate 2026-08-17, 100.0 days ago)``: what selected the analysis, briefly."""

@@ -501,3 +501,23 @@ def test_hand_off_destination_outside_the_scope_plans_no_ledger_record():
     plan = build_plan(policies, PlanContext(ica, bssh, Ledger(":memory:"), NOW)).plan
     assert not by(plan, policy="handoff-mgi-fastqs")
     assert any("destination 'Ken_demos' is outside the scope" in e.message for e in plan.errors)
+
+
+@pytest.mark.parametrize("how", ["ids", "names", "tags"])
+def test_a_protected_analysis_protects_what_is_reached_from_it(how):
+    """Found by review: protecting an analysis used to leave its output folder and BaseSpace data to the
+    lifecycle policies (the protect list was only compared with the resource acted on)."""
+    ica, bssh = mgi_world()
+    # a2: ICA-managed, FAILED, 100 days old (its folder is deleted); a6: bsshoutput names BS_OLD, run r6
+    shielded = [a for a in ica.analyses[SRC] if a.id in ("a2", "a6")]
+    for a in shielded:
+        a.raw["tags"] = {"userTags": ["legal-hold"], "technicalTags": []}
+    entries = {"ids": [a.id for a in shielded], "names": [a.reference for a in shielded], "tags": ["legal-hold"]}
+    protect = Protect.from_mapping({how: entries[how]}, origin="site.yaml")
+    reached = {"fol.a2", "ds.old", "ds.oldarch", "r6"}
+    before = {a.resource.id for a in plan_for(ica, bssh).plan.actions}
+    assert reached <= before
+    outcome = plan_for(ica, bssh, protect=protect)
+    after = {a.resource.id for a in outcome.plan.actions}
+    assert before - after == reached  # nothing else held back
+    assert any("nothing reached from analysis RUN_FAILED_OLD (output_folder) is planned" in n for n in outcome.notes)
