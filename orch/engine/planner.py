@@ -266,6 +266,12 @@ class Planner:
         check_max_resources(policy, pp.selected, pp.population)
         if policy.resource == "ica.analysis":
             self._emit_analysis_actions(pf, policy, pp, destructive, selected)
+            limit = policy.limits.max_count if policy.limits else None
+            files = {a.resource.id for a in pp.actions if a.action in DATA_ACTIONS}
+            if policy.for_each is not None and limit is not None and len(files) > limit:
+                # max_resources bounds what is acted on: with for_each that is files, not analyses
+                raise LimitExceeded(f"acts on {len(files)} files of its {pp.selected} analyses, more than its "
+                                    f"max_resources count of {limit}; nothing from this policy is planned")
         else:
             for c in selected:
                 for spec in policy.actions:

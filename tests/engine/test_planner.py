@@ -521,3 +521,34 @@ def test_a_protected_analysis_protects_what_is_reached_from_it(how):
     after = {a.resource.id for a in outcome.plan.actions}
     assert before - after == reached  # nothing else held back
     assert any("nothing reached from analysis RUN_FAILED_OLD (output_folder) is planned" in n for n in outcome.notes)
+
+
+def test_max_resources_of_a_for_each_policy_bounds_the_files_it_acts_on(tmp_path):
+    """Found by review: the count used to be checked against analyses, so one analysis let 7 deletes through."""
+    policy = tmp_path / "purge.yaml"
+    policy.write_text(textwrap.dedent("""\
+        version: 1
+        group: g
+        scope: {ica_projects: [ken_debug]}
+        policies:
+          - name: purge-outputs
+            description: Delete the output files of one analysis.
+            resource: ica.analysis
+            project: ken_debug
+            filters: [{field: userReference, eq: "20261120_LH00619_0021_B22CCFJLT4"}]
+            for_each:
+              outputs:
+                filters: [{field: name, regex: "."}]
+            actions: [delete]
+            max_resources: {count: COUNT}
+            allow_destructive: true
+        """))
+    text = policy.read_text()
+    ica, bssh = mgi_world()
+    policy.write_text(text.replace("COUNT", "2"))
+    plan = plan_for(ica, bssh, paths=(str(policy),)).plan
+    assert not plan.actions
+    [err] = plan.errors
+    assert "acts on 7 files of its 1 analyses, more than its max_resources count of 2" in err.message
+    policy.write_text(text.replace("COUNT", "7"))
+    assert len(by(plan_for(ica, bssh, paths=(str(policy),)).plan, "delete")) == 7
