@@ -143,7 +143,7 @@ def parse_legacy(text: str) -> tuple[list[tuple[int, str, str]], ImportReport]:
 
     Tolerates: a missing final newline, blank lines, CRLF, a missing header, rows glued together
     (a row is ``UUID,reference``, so every ``UUID,`` starts one), a half row holding just an id
-    (glued or alone), and skips (with a reason) fragments that hold no complete analysis id.
+    (alone, glued after a row, or glued before the next one), and skips (with a reason) fragments that hold no complete analysis id.
     Duplicates are left to the caller.
     """
     report = ImportReport(source="")
@@ -173,7 +173,13 @@ def parse_legacy(text: str) -> tuple[list[tuple[int, str, str]], ImportReport]:
                 report.skipped.append((no, raw, "no analysis id (a UUID) at the start of the row"))
             continue
         if starts[0].start() > 0:
-            report.skipped.append((no, line[: starts[0].start()], "text before the first analysis id"))
+            before = line[: starts[0].start()]
+            if _UUID_RE.match(before):  # "<half row id><next row>": an id whose comma and run_id were never written
+                rows.append((no, before.lower(), ""))
+                report.glued_lines += 1
+                report.warnings.append((no, f"{before.lower()} has no run_id (half-written row); imported without it"))
+            else:
+                report.skipped.append((no, before, "text before the first analysis id"))
         if len(starts) > 1:
             report.glued_lines += 1
         for i, m in enumerate(starts):
@@ -393,7 +399,8 @@ class Ledger:
     # -- apply lock
     @property
     def lock_path(self) -> str:
-        return self.path + ".lock"
+        """Beside the real database file: a symlinked ``--state`` shares the lock of its target."""
+        return (os.path.realpath(self.path) if self.path != ":memory:" else self.path) + ".lock"
 
     @contextlib.contextmanager
     def apply_lock(self, timeout_s: float = 10.0, poll_s: float = 0.1) -> Iterator[None]:

@@ -128,6 +128,10 @@ def test_legacy_half_rows_keep_the_id():
     assert len(report.warnings) == 2 and "half-written" in report.warnings[0][1]
     rows, _ = parse_legacy(f"{LEGACY_HEADER}{A},RUN_A\n")  # header glued to the first row
     assert [(a, r) for _, a, r in rows] == [(A, "RUN_A")]
+    # the id of a crashed row, then the next run's row glued on (found by review: the id was skipped)
+    rows, report = parse_legacy(f"{LEGACY_HEADER}\n{A}{B},{ref('RUN_B', B)}\n")
+    assert [(a, r) for _, a, r in rows] == [(A, ""), (B, ref("RUN_B", B))]
+    assert not report.skipped and "half-written" in report.warnings[0][1]
 
 
 UUIDS = st.uuids(version=4).map(str)
@@ -244,6 +248,18 @@ def test_second_apply_waits_then_fails_clearly(tmp_path):
         proc.wait()
     with Ledger(path) as ledger, ledger.apply_lock(timeout_s=1):  # released when the holder died
         pass
+
+
+def test_lock_holds_through_a_symlinked_state_file(tmp_path):
+    """Found by review: a symlink to the same database used its own lock file."""
+    real = tmp_path / "state.db"
+    Ledger(real).close()
+    link = tmp_path / "ledger-link.db"
+    link.symlink_to(real)
+    with Ledger(real) as a, Ledger(link) as b, a.apply_lock():
+        with pytest.raises(OrchError):
+            with b.apply_lock(timeout_s=0.3):
+                pytest.fail("acquired a held lock through a symlink")
 
 
 def test_lock_is_released_after_use(tmp_path):
