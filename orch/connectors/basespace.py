@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from orch.connectors import mapping, redact
 from orch.connectors.cache import RunCache
 from orch.connectors.http import HeaderAuth, HttpClient, HttpConfig, bssh_v1_pages, bssh_v2_pages, flatten
-from orch.errors import AuthError, ConfigError
+from orch.errors import ApiError, AuthError, ConfigError, NotFound
 from orch.inventory import BsshDataset, BsshProject, BsshRun
 
 BULK_LIMIT = 250  # the UI's limit per archive/restore request
@@ -117,8 +117,21 @@ class BasespaceClient:
     def _delete(self, route: str, ident: str) -> None:
         try:
             self.http.request("DELETE", route, path={"id": ident})
+        except ApiError as exc:  # a retried DELETE whose first attempt was applied is refused: is it gone?
+            if exc.status not in (400, 404, 409) or not self._gone(route, ident):
+                raise
         finally:
             self.cache.clear()
+
+    def _gone(self, route: str, ident: str) -> bool:
+        self.cache.clear()
+        try:
+            item = self.http.call("GET", route, path={"id": ident})
+        except NotFound:
+            return True
+        except ApiError:
+            return False
+        return bool(item.get("IsDeleted")) if isinstance(item, dict) else False
 
     def delete_dataset(self, dataset_id: str) -> None:
         self._delete("/v2/datasets/{id}", dataset_id)

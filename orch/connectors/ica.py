@@ -23,6 +23,10 @@ from orch.inventory import IcaAnalysis, IcaData, IcaOutput, IcaProject
 
 log = logging.getLogger(__name__)
 
+#: data statuses that show a lifecycle request already took effect
+IN_EFFECT = {"archive": frozenset({"ARCHIVING", "ARCHIVED"}), "unarchive": frozenset({"UNARCHIVING", "AVAILABLE"}),
+             "delete": frozenset({"DELETING"})}
+
 P = "/api/projects/{projectId}"
 D = P + "/data/{dataId}"
 LINK_FINAL = {"SUCCEEDED", "PARTIALLY_SUCCEEDED", "FAILED", "STOPPED"}
@@ -302,8 +306,24 @@ class IcaClient:
     def _data_action(self, verb: str, project_id: str, data_id: str) -> None:
         try:
             self.http.request("POST", D + ":" + verb, path={"projectId": project_id, "dataId": data_id}, media=ICA_V3)
+        except ApiError as exc:
+            if exc.status not in (400, 404, 409) or not self._in_effect(verb, project_id, data_id):
+                raise
+            log.info("ICA %s of %s was refused, but the data already shows it in effect (a retried request "
+                     "whose first attempt was applied)", verb, data_id)
         finally:
             self.cache.clear()
+
+    def _in_effect(self, verb: str, project_id: str, data_id: str) -> bool:
+        """Does the item already show ``verb`` in effect? Lifecycle POSTs are retried when a response is
+        lost; the repeat is refused (the data is ARCHIVING, DELETING, ...) although the first was applied."""
+        self.cache.clear()
+        try:
+            return self.get_data(project_id, data_id).status in IN_EFFECT[verb]
+        except NotFound:
+            return verb == "delete"
+        except ApiError:
+            return False
 
     def archive(self, project_id: str, data_id: str) -> None:
         self._data_action("archive", project_id, data_id)
