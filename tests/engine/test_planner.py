@@ -377,8 +377,10 @@ def test_archiving_data_that_is_handed_off_waits_for_the_hand_off():
     """handoff_max_age_days above days_to_archive: one plan hands off and archives the same folder."""
     ica, bssh = mgi_world()
     del ica.items[(SRC, "fil.a1.bssh")]  # ICA-managed
-    plan = plan_for(ica, bssh, vars={"days_to_archive": "4", "days_to_delete": "200"}).plan  # a1 is 5 d old
+    outcome = plan_for(ica, bssh, vars={"days_to_archive": "4", "days_to_delete": "200"})  # a1 is 5 d old
+    plan = outcome.plan
     [archive] = [a for a in plan.actions if a.resource.id == "fol.a1"]
+    assert any("runs after this plan hands off 2 file(s) under it" in n for n in outcome.notes)
     handoff = {a.id for a in by(plan, policy="handoff-mgi-fastqs") if a.resource.id in ("a1", "fil.a1.0", "fil.a1.1")}
     assert handoff and handoff <= set(archive.depends_on)
     order = [a.id for a in plan.actions]
