@@ -1,3 +1,3 @@
-from orch.cli import app
+from orch.cli import run
 
-app()
+run()

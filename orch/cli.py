@@ -383,3 +383,27 @@ def ledger_history(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+def run(argv: Optional[List[str]] = None) -> None:
+    """The console script (and ``python -m orch``): Typer without its standalone mode, so that a usage
+    error (unknown option, missing value, bad type) is one ``error:`` line with exit 1, as for every
+    other error; exit 2 stays reserved for ``plan --detailed-exitcode`` (contracts section 1)."""
+    try:
+        from typer.exceptions import TyperException as CliError  # Typer vendors click (>= 0.2x)
+    except ImportError:  # pragma: no cover - older Typer on plain click
+        from click import ClickException as CliError
+    try:
+        rc = app(args=argv, prog_name="orch", standalone_mode=False)
+    except CliError as exc:
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `orch`, `orch sandbox`: show the help
+            typer.echo(ctx.get_help() if ctx else "")
+            sys.exit(0)
+        where = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(1)
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(rc if isinstance(rc, int) else 0)

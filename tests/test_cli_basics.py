@@ -36,3 +36,18 @@ def test_bad_var_is_one_line_error(tmp_path):
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "orch", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "orch 0.1.0" in out.stdout
+
+
+@pytest.mark.parametrize("args", [["plan", "-p", "policies", "--detailed-exitcode", "--no-such-option"], ["lint"],
+                                  ["plan", "-p"], ["sandbox", "serve", "--port", "abc"]])
+def test_usage_errors_are_one_line_and_exit_1(args):
+    """Exit 2 means "changes" with --detailed-exitcode; a usage error must not look like it (found by review)."""
+    out = subprocess.run([sys.executable, "-m", "orch", *args], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out
+    [line] = out.stderr.strip().splitlines()
+    assert line.startswith("error: ") and out.stdout == ""
+
+
+def test_no_arguments_shows_the_help():
+    out = subprocess.run([sys.executable, "-m", "orch"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Usage" in out.stdout and "plan" in out.stdout
