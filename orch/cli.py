@@ -143,7 +143,14 @@ BsUrlOpt = typer.Option(None, "--basespace-url", envvar="ORCH_BASESPACE_URL", he
 KeyOpt = typer.Option(None, "--api-key-file", envvar="ICA_API_KEY_FILE", help="File holding the ICA API key (or set ICA_API_KEY).")
 BsCfgOpt = typer.Option(None, "--basespace-config", envvar="BASESPACE_CONFIG", help="BaseSpace default.cfg (or set BASESPACE_ACCESS_TOKEN).")
 S3Opt = typer.Option(None, "--s3-endpoint-url", envvar="AWS_ENDPOINT_URL_S3", help="S3 endpoint for uploads (sandbox only).")
-StateOpt = typer.Option(DEFAULT_STATE, "--state", envvar="ORCH_STATE", help="The ledger database (with --sandbox: .orch/sandbox/state.db unless given).")
+StateOpt = typer.Option(None, "--state", envvar="ORCH_STATE", show_default=DEFAULT_STATE,
+                        help="The ledger database (with --sandbox: .orch/sandbox/state.db unless given).")
+LedgerSandboxOpt = typer.Option(False, "--sandbox", help="The ledger of --sandbox runs (.orch/sandbox/state.db).")
+
+
+def _ledger_path(state: Optional[str], sandbox: bool) -> str:
+    """An explicit --state (or ORCH_STATE) always wins; else the sandbox ledger or the default."""
+    return state or (str(Path(SANDBOX_DIR) / "state.db") if sandbox else DEFAULT_STATE)
 SandboxOpt = typer.Option(False, "--sandbox", help="Run against the built-in sandbox (state kept in .orch/sandbox/).")
 WorldOpt = typer.Option(None, "--world", help="Sandbox world file (default: the shipped demo world).")
 FormatOpt = typer.Option("table", "--format", help="How the plan is shown: table, json or markdown.")
@@ -172,7 +179,7 @@ def plan(
     api_key_file: Optional[str] = KeyOpt,
     basespace_config: Optional[str] = BsCfgOpt,
     s3_endpoint_url: Optional[str] = S3Opt,
-    state: str = StateOpt,
+    state: Optional[str] = StateOpt,
     sandbox: bool = SandboxOpt,
     world: Optional[str] = WorldOpt,
     format: str = FormatOpt,
@@ -207,7 +214,7 @@ def apply(
     api_key_file: Optional[str] = KeyOpt,
     basespace_config: Optional[str] = BsCfgOpt,
     s3_endpoint_url: Optional[str] = S3Opt,
-    state: str = StateOpt,
+    state: Optional[str] = StateOpt,
     sandbox: bool = SandboxOpt,
     world: Optional[str] = WorldOpt,
     format: str = FormatOpt,
@@ -321,17 +328,19 @@ def sandbox_reset():
 @ledger_app.command("import")
 def ledger_import(
     file: Path = typer.Argument(..., help="analyses_managed_table.txt (analysis_id_managed,run_id)."),
-    state: str = StateOpt,
+    state: Optional[str] = StateOpt,
+    sandbox: bool = LedgerSandboxOpt,
 ):
     """Import the legacy managed-analyses table into the ledger."""
 
     def body():
         from orch.engine.ledger import Ledger
+        state_db = _ledger_path(state, sandbox)
         try:
             text = file.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ConfigError(f"cannot read {file}: {exc.strerror}")
-        with Ledger(state) as ledger:
+        with Ledger(state_db) as ledger:
             report = ledger.import_legacy(text, source=str(file))
         typer.echo(str(report))
 
@@ -339,12 +348,12 @@ def ledger_import(
 
 
 @ledger_app.command("export")
-def ledger_export(state: str = StateOpt):
+def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandboxOpt):
     """Write the managed analyses as the legacy table to stdout."""
 
     def body():
         from orch.engine.ledger import Ledger
-        with Ledger(state) as ledger:
+        with Ledger(_ledger_path(state, sandbox)) as ledger:
             sys.stdout.write(ledger.export_legacy())
 
     run_guarded(body)
@@ -352,7 +361,8 @@ def ledger_export(state: str = StateOpt):
 
 @ledger_app.command("history")
 def ledger_history(
-    state: str = StateOpt,
+    state: Optional[str] = StateOpt,
+    sandbox: bool = LedgerSandboxOpt,
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many entries, newest first."),
     format: str = typer.Option("text", "--format", help="text (one line per action) or json."),
 ):
@@ -366,9 +376,10 @@ def ledger_history(
 
         if format not in ("text", "json"):
             raise ConfigError(f"unknown --format {format!r}; use text or json")
-        if not Path(state).exists():
-            raise ConfigError(f"no ledger at {state}; give --state PATH (with --sandbox: .orch/sandbox/state.db)")
-        with Ledger(state) as ledger:
+        state_db = _ledger_path(state, sandbox)
+        if not Path(state_db).exists():
+            raise ConfigError(f"no ledger at {state_db}; give --state PATH (or --sandbox for the sandbox runs' ledger)")
+        with Ledger(state_db) as ledger:
             entries = ledger.history(limit)
         if format == "json":
             typer.echo(json.dumps([asdict(e) for e in entries], indent=2))

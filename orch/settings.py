@@ -21,7 +21,7 @@ class RunSettings:
     api_key_file: str | None = None
     basespace_config: str | None = None
     s3_endpoint_url: str | None = None
-    state: str = DEFAULT_STATE
+    state: str | None = None  # None: DEFAULT_STATE, or the sandbox ledger with --sandbox
     sandbox: bool = False
     world: str | None = None  # None: the demo world shipped with orch
     format: str = "table"  # table | json | markdown

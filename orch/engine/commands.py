@@ -48,9 +48,9 @@ def _note(text: str) -> None:
 def state_path(settings: RunSettings) -> str:
     """The ledger. With ``--sandbox`` and no ``--state`` it lives with the sandbox state in
     .orch/sandbox/, so sandbox runs never touch the real ledger and ``orch sandbox reset`` forgets both."""
-    if settings.sandbox and settings.state == DEFAULT_STATE:
-        return str(Path(SANDBOX_DIR) / "state.db")
-    return settings.state
+    if settings.state:  # given (--state or ORCH_STATE), even when it is the default path
+        return settings.state
+    return str(Path(SANDBOX_DIR) / "state.db") if settings.sandbox else DEFAULT_STATE
 
 
 # ---------------------------------------------------------------- protect list

@@ -72,3 +72,29 @@ def test_sandbox_runs_keep_their_own_ledger_and_reset_forgets_it(tmp_path, monke
     code, out, err = orch("plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json")
     assert code == 0, err
     assert any(a["action"] == "link" for a in json.loads(out)["actions"])  # a fresh start hands off again
+
+
+def test_an_explicit_state_wins_over_the_sandbox_ledger_and_ledger_commands_reach_both(tmp_path, monkeypatch):
+    """Found by review: --state .orch/state.db (the default path, given explicitly) was ignored with
+    --sandbox, and the ledger commands could not reach the sandbox runs' ledger."""
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    code, out, err = orch("apply", "--sandbox", "--world", str(world), "-p", MGI, "--yes")
+    assert code == 0, out + err
+    code, table, _ = orch("ledger", "export", "--sandbox")
+    assert code == 0 and len(table.strip().splitlines()) > 1  # header + the analyses handed off
+    assert orch("ledger", "export")[1].strip().splitlines() == ["analysis_id_managed,run_id"]
+    (tmp_path / "t.txt").write_text(table)
+    assert orch("sandbox", "reset")[0] == 0
+    assert orch("ledger", "import", "t.txt")[0] == 0  # into the default ledger, .orch/state.db
+
+    def marks(*extra: str) -> int:
+        code, out, err = orch("plan", "--sandbox", "--world", str(world), "-p", MGI, "--format", "json", *extra)
+        assert code == 0, err
+        return sum(a["action"] == "mark_managed" for a in json.loads(out)["actions"])
+
+    assert marks() > 0  # the fresh sandbox ledger knows nothing
+    assert marks("--state", ".orch/state.db") == 0  # the given ledger holds the imported table
+    res = CliRunner().invoke(app, ["plan", "--sandbox", "-p", MGI, "--format", "json"], env={"ORCH_STATE": ".orch/state.db"})
+    assert res.exit_code == 0 and not [a for a in json.loads(res.stdout)["actions"] if a["action"] == "mark_managed"]
