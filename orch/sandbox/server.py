@@ -9,8 +9,11 @@ whose time has come on the sandbox clock.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import hmac
+import io
 import logging
 import secrets
 import signal
@@ -157,7 +160,11 @@ class Sandbox:
     def start(self) -> "Sandbox":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.s3.start()
-        self._server = make_server(self._host, self._port, self._served, threaded=True)
+        try:  # werkzeug prints two lines of its own and exits when the port is taken: one error instead
+            with contextlib.redirect_stderr(io.StringIO()):
+                self._server = make_server(self._host, self._port, self._served, threaded=True)
+        except SystemExit:
+            raise OSError(errno.EADDRINUSE, "address already in use") from None
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         server = self._server

@@ -67,3 +67,20 @@ def test_serve_stops_on_sigint_even_when_started_ignoring_it_and_on_sigterm(tmp_
                 proc.kill()
                 raise AssertionError(f"serve did not stop on {sig.name}")
         assert proc.returncode == 0 and "Traceback" not in err, (sig, err)
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path, small_world):
+    """Found by review: werkzeug printed two lines of its own instead of one error sentence."""
+    world = tmp_path / "world.yaml"
+    world.write_text(yaml.safe_dump(small_world))
+    first = subprocess.Popen([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = first.stdout.readline().strip().rsplit(":", 1)[1].split("/", 1)[0]
+        second = subprocess.run([sys.executable, "-m", "orch", "sandbox", "serve", "--world", str(world),
+                                 "--port", port], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert second.stderr.strip() == f"error: cannot listen on 127.0.0.1:{port}: address already in use"
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=20)
