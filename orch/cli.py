@@ -315,6 +315,32 @@ def sandbox_generate(
     run_guarded(body)
 
 
+@sandbox_app.command("advance")
+def sandbox_advance(
+    duration: str = typer.Argument(..., help="How far to move the clock: 30m, 7h, 2d."),
+    world: Optional[str] = WorldOpt,
+):
+    """Move the --sandbox clock forward; archiving, restoring and deleting whose time has come completes
+    (the clock also runs with real time between commands)."""
+
+    def body():
+        from orch.engine.session import Session
+        from orch.timeutil import format_ts, parse_duration
+
+        try:
+            delta = parse_duration(duration)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        try:
+            with Session(RunSettings(sandbox=True, world=world)) as session:
+                now = session.advance(delta)
+        except ImportError as exc:
+            raise ConfigError(sandbox_missing(exc)) from None
+        typer.echo(f"sandbox clock: {format_ts(now.replace(microsecond=0))}")
+
+    run_guarded(body)
+
+
 @sandbox_app.command("reset")
 def sandbox_reset():
     """Forget the persisted sandbox state (.orch/sandbox/); the next --sandbox run starts fresh."""

@@ -12,7 +12,7 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("args", [[], ["lint"], ["plan"], ["apply"], ["schema"], ["sandbox", "serve"],
-                                  ["sandbox", "generate"], ["sandbox", "reset"], ["ledger", "import"],
+                                  ["sandbox", "generate"], ["sandbox", "reset"], ["sandbox", "advance"], ["ledger", "import"],
                                   ["ledger", "export"], ["ledger", "history"], ["show"]])
 def test_every_command_has_help(args):
     result = runner.invoke(app, [*args, "--help"])

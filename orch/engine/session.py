@@ -17,7 +17,10 @@ from typing import Any, Callable
 
 from orch.errors import ConfigError
 from orch.settings import DEFAULT_ICA_URL, SANDBOX_DIR, RunSettings
-from orch.timeutil import utcnow
+from orch.timeutil import format_ts, utcnow
+
+#: beside the saved world: the real time it was saved at (the clock catches up on the next command)
+SAVED_AT = "saved_at"
 
 SANDBOX_WORLD = "world.yaml"
 
@@ -115,6 +118,29 @@ class Session:
         self.sandbox = Sandbox(source)
         self.sandbox.start()
         self._dump_to = state
+        if state.exists():
+            self._catch_up(state)
+
+    def _catch_up(self, state: Path) -> None:
+        """The sandbox clock runs with real time (contracts section 3), also between --sandbox commands:
+        move it on by the real time since the state was saved, so asynchronous work completes."""
+        from orch.timeutil import parse_ts
+
+        stamp = state.with_name(SAVED_AT)
+        try:
+            elapsed = utcnow() - parse_ts(stamp.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            return  # saved by an older orch: the clock resumes where it stopped
+        if elapsed.total_seconds() > 0:
+            self.advance(elapsed)
+
+    def advance(self, delta) -> datetime:
+        """Move the sandbox clock forward; work whose time has come completes."""
+        now = self.sandbox.clock.advance(delta)
+        self.sandbox.settle(now)
+        if not self.settings.now:
+            self.now = now.replace(microsecond=0)
+        return now
 
     def close(self, persist: bool = True) -> None:
         for client in (self.ica, self.bssh):
@@ -126,6 +152,7 @@ class Session:
             try:
                 if persist and self._dump_to is not None:
                     save_sandbox_state(self.sandbox.dump_state(), self._dump_to)
+                    self._dump_to.with_name(SAVED_AT).write_text(format_ts(utcnow()) + "\n", encoding="utf-8")
             finally:
                 self.sandbox.stop()
                 self.sandbox = None

@@ -98,3 +98,29 @@ def test_an_explicit_state_wins_over_the_sandbox_ledger_and_ledger_commands_reac
     assert marks("--state", ".orch/state.db") == 0  # the given ledger holds the imported table
     res = CliRunner().invoke(app, ["plan", "--sandbox", "-p", MGI, "--format", "json"], env={"ORCH_STATE": ".orch/state.db"})
     assert res.exit_code == 0 and not [a for a in json.loads(res.stdout)["actions"] if a["action"] == "mark_managed"]
+
+
+def test_the_sandbox_clock_runs_between_commands_and_sandbox_advance_moves_it(tmp_path, monkeypatch):
+    """Found by review: the persisted --sandbox clock stood still between commands, so the second phase
+    of a two-phase delete was out of reach. Now it catches up with real time, and `sandbox advance` jumps."""
+    monkeypatch.chdir(tmp_path)
+    world = tmp_path / "w.yaml"
+    world.write_text(yaml.safe_dump(every_kind_world()))
+    code, out, err = orch("apply", "--sandbox", "--world", str(world), "-p", MGI, "--yes")
+    assert code == 0, out + err
+
+    def plan() -> dict:
+        code, out, err = orch("plan", "--sandbox", "-p", MGI, "--format", "json")
+        assert code == 0, err
+        return json.loads(out)
+
+    before = plan()
+    assert not [a for a in before["actions"] if a["resource"]["id"] == "fol.d"]  # unarchiving (6h)
+    code, out, _ = orch("sandbox", "advance", "7h")
+    assert code == 0 and out.startswith("sandbox clock: 2026-11-25T19:00")
+    after = plan()
+    assert [a["action"] for a in after["actions"] if a["resource"]["id"] == "fol.d"] == ["delete"]  # phase two
+    # real time between commands counts too: pretend the state was saved long ago
+    (tmp_path / ".orch" / "sandbox" / "saved_at").write_text("2026-01-01T00:00:00Z\n")
+    assert plan()["now"] > "2026-11-26T19:00"
+    assert orch("sandbox", "advance", "soon")[0] == 1
