@@ -66,12 +66,17 @@ def parse_basespace_cfg(text: str) -> dict[str, str]:
 
 
 def load_basespace(config_file: str | os.PathLike | None = None) -> tuple[str, str]:
-    """``(api_server, access_token)`` from the config file, else ``BASESPACE_CONFIG``, else the env.
+    """``(api_server, access_token)`` from the config file, else ``BASESPACE_CONFIG``, else the env
+    (``BASESPACE_ACCESS_TOKEN``), else ``~/.basespace/default.cfg`` when it exists (the BaseSpace CLI's).
 
     The env route reads ``BASESPACE_ACCESS_TOKEN`` and ``BASESPACE_API_SERVER`` (default
     https://api.basespace.illumina.com).
     """
     config_file = config_file or os.environ.get("BASESPACE_CONFIG") or None
+    if not config_file and not (os.environ.get("BASESPACE_ACCESS_TOKEN") or "").strip():
+        default = Path.home() / ".basespace" / "default.cfg"  # where `bs auth` (and the old script) keep it
+        if default.is_file():
+            config_file = default
     if config_file:
         cfg = parse_basespace_cfg(_read_secret_file(config_file, "--basespace-config"))
         token = cfg.get("accessToken", "")
@@ -83,7 +88,8 @@ def load_basespace(config_file: str | os.PathLike | None = None) -> tuple[str, s
         token = (os.environ.get("BASESPACE_ACCESS_TOKEN") or "").strip()
         if not token:
             raise ConfigError("no BaseSpace access token: pass --basespace-config FILE (default.cfg format), "
-                              "or set BASESPACE_CONFIG or BASESPACE_ACCESS_TOKEN")
+                              "set BASESPACE_CONFIG or BASESPACE_ACCESS_TOKEN, or run `bs auth` "
+                              "(~/.basespace/default.cfg)")
         server = (os.environ.get("BASESPACE_API_SERVER") or DEFAULT_BASESPACE_SERVER).strip()
     redact.register_secret(token)
     return server.rstrip("/"), token

@@ -14,9 +14,10 @@ ENV = ("ICA_API_KEY", "ICA_API_KEY_FILE", "BASESPACE_CONFIG", "BASESPACE_ACCESS_
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.basespace/default.cfg unless a test writes one
 
 
 def _write(path, text, mode=0o600):
@@ -85,3 +86,13 @@ def test_basespace_missing_token_is_a_clear_error(tmp_path):
         load_basespace()
     with pytest.raises(ConfigError, match="has no accessToken line"):
         load_basespace(str(_write(tmp_path / "c.cfg", "apiServer = https://x\n")))
+
+
+def test_basespace_falls_back_to_the_bs_cli_config_in_home(tmp_path, monkeypatch):
+    """What `bs auth` writes and the old script read; found by review: it was not looked at."""
+    cfg = tmp_path / "home" / ".basespace" / "default.cfg"
+    cfg.parent.mkdir(parents=True)
+    _write(cfg, "apiServer = https://api.euc1.sh.basespace.illumina.com\naccessToken = homecfg\n")
+    assert load_basespace() == ("https://api.euc1.sh.basespace.illumina.com", "homecfg")
+    monkeypatch.setenv("BASESPACE_ACCESS_TOKEN", "envtoken")  # anything given explicitly wins
+    assert load_basespace()[1] == "envtoken"
