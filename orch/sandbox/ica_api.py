@@ -638,6 +638,30 @@ def create_file(ctx: Ctx, projectId: str) -> Response:
     return json_response(data_json(item, project.id), 201, V3)
 
 
+def create_folder(ctx: Ctx, projectId: str) -> Response:
+    """``data:createFolder``: body ``{name, folderId? | folderPath?}``; 201 ProjectData (parents implied)."""
+    project = _project(ctx, projectId)
+    body = ctx.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"].strip():
+        raise HttpError(400, "name: a folder name is required")
+    if "/" in body["name"]:
+        raise HttpError(400, f"name: {body['name']!r} must not contain /")
+    path = _folder_path(ctx, project, body) + body["name"] + "/"
+    if project.data.get(path) is not None:
+        raise HttpError(409, f"a folder already exists at {path} in project {project.id}", "Conflict")
+    ctx.world.ensure_folders(project, path + "x", ctx.now)  # the folder and its parents
+    return json_response(data_json(project.data.get(path), project.id), 201, V3)
+
+
+def create_file_with_upload_url(ctx: Ctx, projectId: str) -> Response:
+    """``data:createFileWithUploadUrl``: createFile, then ``{data, projectId, uploadUrl}``."""
+    project = _project(ctx, projectId)
+    item = _create_file(ctx, project, ctx.json_body())
+    out = data_json(item, project.id)
+    out["uploadUrl"] = f"{ctx.sandbox.base_url}/_sandbox/files/{item.id}?token={ctx.sandbox.file_token(item.id, 'put')}"
+    return json_response(out, 201, V3)
+
+
 def _temp_credentials(ctx: Ctx, item: DataItem, fmt: str | None, read_only: bool) -> dict[str, Any]:
     s3 = ctx.sandbox.s3
     key = s3.object_key(item)
@@ -779,6 +803,8 @@ ROUTES: list[Route] = [
     Route("GET", P + "/analyses/<analysisId>/outputs", analysis_outputs),
     Route("GET", P + "/data", list_data),
     Route("POST", P + "/data:createFile", create_file),
+    Route("POST", P + "/data:createFolder", create_folder),
+    Route("POST", P + "/data:createFileWithUploadUrl", create_file_with_upload_url),
     Route("POST", P + "/data:createFileWithTemporaryCredentials", create_file_with_credentials),
     Route("GET", D, get_data),
     Route("PUT", D, update_data),

@@ -263,6 +263,23 @@ def test_create_file_then_conflict_then_upload_url(client):
     assert requests.get(api.create_download_url_for_data(DST, made.data.id).url).content == b"a,b\n1,2\n"
 
 
+def test_create_folder_and_create_file_with_upload_url(client):
+    """Found by review: libica's create_folder and create_file_with_upload_url got 404 (no route)."""
+    from libica.openapi.v2.model.create_file_and_upload_url import CreateFileAndUploadUrl
+    from libica.openapi.v2.model.create_folder import CreateFolder
+
+    api = ProjectDataApi(client)
+    folder = api.create_folder(DST, CreateFolder(name="inbox", folder_path="/deliveries/"))
+    assert folder.data.details.data_type == "FOLDER" and folder.data.details.path == "/deliveries/inbox/"
+    with pytest.raises(ApiException) as err:
+        api.create_folder(DST, CreateFolder(name="inbox", folder_path="/deliveries/"))
+    assert err.value.status == 409
+    made = api.create_file_with_upload_url(DST, CreateFileAndUploadUrl(name="x.csv", folder_path="/deliveries/inbox/"))
+    assert made.data.details.status == "PARTIAL" and made.data.details.path == "/deliveries/inbox/x.csv"
+    assert requests.put(made.upload_url, data=b"a\n").status_code == 200
+    assert api.get_project_data(DST, made.data.id).data.details.status == "AVAILABLE"
+
+
 def test_temporary_credentials_aws_and_rclone(client):
     api = ProjectDataApi(client)
     made = api.create_file_with_temporary_credentials(
