@@ -82,6 +82,14 @@ def select_policies(policies: PolicySet, only: list[str]) -> list[str]:
     for pattern in only:
         if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
             raise ConfigError(f"--only {pattern!r} matches no policy; the loaded policies are: {', '.join(names)}")
+    def records(p) -> bool:
+        return p.enabled and any(spec.name == "mark_managed" for spec in p.actions)
+
+    picked = [p for p in policies.policies if any(fnmatch.fnmatchcase(p.name, pat) for pat in only)]
+    left = [p for p in policies.policies if p not in picked and records(p)]
+    if left and any(records(p) for p in picked):  # one ledger record per analysis: it would end the other's hand-off
+        raise ConfigError(f"--only leaves out {left[0].name}, which also records analyses as handed off "
+                          f"(mark_managed); select it too, or a record made without it stops it for good")
     chosen, notes = [], []
     for p in policies.policies:
         if not any(fnmatch.fnmatchcase(p.name, pattern) for pattern in only):

@@ -186,6 +186,7 @@ class Planner:
         self._notes: list[str] = []
         self._inflight: dict[str, str] | None = None  # BaseSpace id -> latest archive/unarchive by orch
         self._present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
+        self._held: dict[str, str] = {}  # analysis id → the policy that held its hand-off back this run
 
     # -- entry point
     def run(self) -> PlanOutcome:
@@ -196,7 +197,7 @@ class Planner:
                     continue
                 results[policy.name] = self._plan_policy(pf, policy)
         actions = [a for r in results.values() for a in r.actions]
-        actions = reconcile(actions, self.order, self._notes)
+        actions = reconcile(self._drop_held_records(actions), self.order, self._notes)
         for pf in self.policies.files:
             for policy in pf.policies:
                 if policy.enabled and policy.resource == "bssh.trash":
@@ -416,6 +417,8 @@ class Planner:
         if outside and any(spec.name == "mark_managed" for spec in policy.actions):
             pp.errors.append(f"destination {outside[0]!r} is outside the scope of {pf.path}; no hand-off of this "
                              f"policy is planned (never a ledger record without its links and manifest)")
+            for c in selected:
+                self._held.setdefault(c.resource.id, policy.name)
             return
         analyses = [c.resource for c in selected]
         files_of: dict[str, list[IcaData]] = {}
@@ -441,12 +444,14 @@ class Planner:
             self._prefetch_links(policy, (f for files in files_of.values() for f in files))
         for a in analyses:
             if fe is not None and a.id not in files_of:
+                self._held.setdefault(a.id, policy.name)
                 continue  # its outputs could not be read (reported)
             files = files_of.get(a.id, [])
             partial = [f for f in files if f.status == "PARTIAL"]
             if partial:  # still being written: hand off nothing of it yet (never half a hand-off)
                 pp.notes.append(f"analysis {_alabel(a)}: {len(partial)} selected file(s) still PARTIAL "
                                 f"(e.g. {partial[0].name}); its hand-off waits for a later run")
+                self._held.setdefault(a.id, policy.name)
                 continue
             guarded = [(f, why) for f in files if (why := self._protected(f))]
             if guarded:  # a hand-off is whole or not at all: never a manifest or ledger record without a file
@@ -454,6 +459,7 @@ class Planner:
                 pp.notes.append(f"analysis {_alabel(a)}: {len(guarded)} selected file(s) are protected "
                                 f"(e.g. {f.name}: {why}); its hand-off is held back until they are "
                                 f"unprotected or no longer selected")
+                self._held.setdefault(a.id, policy.name)
                 continue
             mine: list[PlannedAction] = []
             cand = Candidate(a, a, f"analysis {_alabel(a)}")
@@ -483,6 +489,7 @@ class Planner:
             except HandoffBlocked as exc:  # never links and a ledger record without the manifest
                 pp.errors.append(f"{exc}; the hand-off of analysis {_alabel(a)} is held back (no link, manifest "
                                  f"or ledger record) until this is fixed")
+                self._held.setdefault(a.id, policy.name)
                 continue
             for spec in policy.actions:
                 if spec.name == "mark_managed" and not ctx.is_managed(a):
@@ -686,6 +693,19 @@ class Planner:
         return PlannedAction.create(policy=policy.name, group=policy.group or pf.group, action=action, resource=ref,
                                     params=params, reason=reason, fingerprint=decision_fingerprint(r, fields),
                                     depends_on=depends_on, fingerprint_fields=fields)
+
+    def _drop_held_records(self, actions: list[PlannedAction]) -> list[PlannedAction]:
+        """The ledger record is per analysis: when one policy held an analysis's hand-off back, no other
+        policy may record it as handed off in this run, or the held-back hand-off is never retried."""
+        out = []
+        for a in actions:
+            held_by = self._held.get(a.resource.id) if a.action == "mark_managed" else None
+            if held_by is not None and held_by != a.policy:
+                self._notes.append(f"{a.policy}: mark_managed of analysis {a.resource.label()} not planned: "
+                                   f"{held_by} held its hand-off back this run (the record waits for both)")
+                continue
+            out.append(a)
+        return out
 
     # -- the trash
     def _trash(self, policy: Policy, actions: list[PlannedAction]) -> PlannedAction | None:

@@ -554,3 +554,61 @@ def test_max_resources_of_a_for_each_policy_bounds_the_files_it_acts_on(tmp_path
     assert "acts on 7 files of its 1 analyses, more than its max_resources count of 2" in err.message
     policy.write_text(text.replace("COUNT", "7"))
     assert len(by(plan_for(ica, bssh, paths=(str(policy),)).plan, "delete")) == 7
+
+
+TWO_HANDOFFS = textwrap.dedent("""\
+    version: 1
+    group: g
+    scope: {ica_projects: [ken_debug, Ken_demos]}
+    matchers:
+      bclconvert: {field: pipeline.code, regex: '(?i)bcl.*convert'}
+    policies:
+      - name: handoff-mgi
+        description: M files.
+        resource: ica.analysis
+        project: ken_debug
+        filters: [{use: bclconvert}, {status: SUCCEEDED}, {not: managed}]
+        for_each:
+          outputs: {recursive: true, filters: [{field: name, regex: '^M-1'}]}
+        actions:
+          - link: {to: Ken_demos}
+          - manifest: {to: Ken_demos, folder: /m/, name: "{{ analysis.reference }}.csv",
+                       columns: [file_name, file_path, data_id, project_id]}
+          - mark_managed
+      - name: handoff-phix
+        description: PhiX files.
+        resource: ica.analysis
+        project: ken_debug
+        filters: [{use: bclconvert}, {status: SUCCEEDED}, {not: managed}]
+        for_each:
+          outputs: {recursive: true, filters: [{field: name, regex: '^Phix'}]}
+        actions:
+          - link: {to: Ken_demos}
+          - manifest: {to: Ken_demos, folder: /phix/, name: "{{ analysis.tags.userTags[0] }}.csv",
+                       columns: [file_name, file_path, data_id, project_id]}
+          - mark_managed
+    """)
+
+
+def test_a_hand_off_held_back_by_one_policy_is_not_recorded_by_another(tmp_path):
+    """Found by review: one ledger record per analysis, so another hand-off policy's mark_managed would
+    end the held-back hand-off for good (its `not: managed` filter drops the analysis)."""
+    p = tmp_path / "two.yaml"
+    p.write_text(TWO_HANDOFFS)  # handoff-phix's manifest name cannot render: its hand-off is held back
+    ica, bssh = mgi_world()
+    outcome = plan_for(ica, bssh, paths=(str(p),))
+    assert any("held back" in e.message for e in outcome.plan.errors)
+    assert not [a for a in by(outcome.plan, "mark_managed") if a.resource.id == "a1"]
+    assert [a.resource.name for a in by(outcome.plan, "link")] == ["M-1_S1_L001_R1_001.fastq.gz"]  # the rest goes on
+    assert any("handoff-phix held its hand-off back this run" in n for n in outcome.notes)
+
+
+def test_only_refuses_to_leave_out_another_policy_that_records_hand_offs(tmp_path):
+    from orch.engine.commands import select_policies
+    from orch.errors import ConfigError
+
+    p = tmp_path / "two.yaml"
+    p.write_text(TWO_HANDOFFS)
+    with pytest.raises(ConfigError, match="--only leaves out handoff-phix, which also records analyses"):
+        select_policies(load_policies([str(p)], {}), ["handoff-mgi"])
+    assert select_policies(load_policies([str(p)], {}), ["handoff-*"])[0].startswith("--only: planning 2 of 2")
