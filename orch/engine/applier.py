@@ -9,7 +9,7 @@ happens (a ``mark_managed`` that is done records the analysis in the same transa
 from __future__ import annotations
 
 import logging
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from orch.engine.executors import ApplyContext, executor_for, reread
 from orch.engine.limits import Protect, destructive_refusal, resource_tags
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 #: actions on an ICA folder that reach everything under it
 FOLDER_REACHING = frozenset({"archive", "unarchive", "delete"})
+#: actions whose resource may have been reached from (protected) analyses
+LIFECYCLE_ACTIONS = FOLDER_REACHING
 
 
 class Applier:
@@ -34,6 +36,7 @@ class Applier:
         self.allows = dict(allows or {})
         self.on_start = on_start
         self.on_result = on_result
+        self._analyses: dict[str, dict[str, Any]] = {}  # project id -> analyses by id (protect re-check)
 
     def apply(self, plan: Plan) -> ApplyReport:
         self.ctx.fresh()
@@ -123,8 +126,30 @@ class Applier:
                 why = self.protect.why(action.resource.to_dict(), resource_tags(getattr(current, "raw", None)))
             if why is None:
                 why = self._protected_inside(action)
+            if why is None:
+                why = self._protected_analysis(action)
             if why:
                 return ActionResult(action, Outcome.REFUSED, f"protected: {why}")
+        return None
+
+    def _protected_analysis(self, action: PlannedAction) -> str | None:
+        """A resource reached from analyses (``resource.reached_from``) is protected with any of them:
+        re-read them now (one listing of their project) so a protection added after the plan counts."""
+        reach = action.resource.get("reached_from") or {}
+        ids = (reach.get("analyses") or []) if isinstance(reach, dict) else []
+        if not ids or action.action not in LIFECYCLE_ACTIONS:
+            return None
+        project = str(reach.get("project_id"))
+        try:
+            if project not in self._analyses:  # once per apply: the connector's cache is cleared by writes
+                self._analyses[project] = {a.id: a for a in self.ctx.need_ica().list_analyses(project)}
+        except OrchError as exc:
+            return f"cannot read the analyses it was reached from, to check their protection: {exc}"
+        current = self._analyses[project]
+        for aid in ids:
+            a = current.get(aid)
+            if a is not None and (why := self.protect.why(a.ref(), resource_tags(a.raw))):
+                return f"it is reached from analysis {a.user_reference or a.reference}, which is protected ({why})"
         return None
 
     def _protected_inside(self, action: PlannedAction) -> str | None:

@@ -146,6 +146,7 @@ class Candidate:
     resource: Resource
     analysis: IcaAnalysis | None = None  # the analysis it was reached from
     via: str = ""  # how: "output folder", "dataset of BaseSpace project X named by bsshoutput.json", ...
+    reached_from: dict[str, Any] = field(default_factory=dict)  # {project_id, analyses: every id reaching it}
 
 
 @dataclass
@@ -325,20 +326,30 @@ class Planner:
         seen: set[tuple[str, str]] = set()
         # protecting an analysis protects what is reached from it (its outputs, datasets, run), also
         # when another analysis reaches the same resource
-        shielded = {a.id: why for a in picked if (why := self._protected(a))}
-        blocked: set[tuple[str, str]] = set()
-        for aid, why in shielded.items():
-            a = next(x for x in picked if x.id == aid)
-            self._notes.append(f"{policy.name}: nothing reached from analysis {_alabel(a)} ({src.via}) is planned: "
-                               f"{why}")
+        # protecting an analysis protects what is reached from it (its outputs, datasets, run), also when
+        # another analysis reaches the same resource, and whether or not this policy's filters pick it
+        shielded = {a.id: why for a in analyses if (why := self._protected(a))}
+        blocked: dict[tuple[str, str], IcaAnalysis] = {}
+        for a in picked:
+            if a.id in shielded:
+                self._notes.append(f"{policy.name}: nothing reached from analysis {_alabel(a)} ({src.via}) is "
+                                   f"planned: {shielded[a.id]}")
+        picked = picked + [a for a in analyses if a.id in shielded and a not in picked]  # their reach, to block
+
+        reachers: dict[tuple[str, str], dict[str, Any]] = {}
+        source_id = self.ctx.project(src.analyses.project).id
 
         def add(res: Resource, a: IcaAnalysis, via: str) -> None:
             key = (res.kind, res.id)
             if a.id in shielded:
-                blocked.add(key)
-            elif key not in seen:
+                blocked.setdefault(key, a)
+                return
+            reach = reachers.setdefault(key, {"project_id": source_id, "analyses": []})
+            if a.id not in reach["analyses"]:
+                reach["analyses"].append(a.id)
+            if key not in seen:
                 seen.add(key)
-                out.append(Candidate(res, a, via))
+                out.append(Candidate(res, a, via, reach))
 
         if src.via == "outputs":
             listed = ctx.map(ctx.output_files, picked)
@@ -396,7 +407,15 @@ class Planner:
                     add(r, a, f"run {folder} of analysis {_alabel(a)}" + self._why(a, src.analyses.filters))
         else:
             raise PolicyFailed(f"unknown relation via: {src.via}")
-        return [c for c in out if (c.resource.kind, c.resource.id) not in blocked]
+        kept = []
+        for c in out:
+            by = blocked.get((c.resource.kind, c.resource.id))
+            if by is None:
+                kept.append(c)
+            else:
+                self._notes.append(f"{policy.name}: {c.resource.kind} {_label(c.resource)} not considered: protected "
+                                   f"analysis {_alabel(by)} reaches it too ({shielded[by.id]})")
+        return kept
 
     def _why(self, a: IcaAnalysis, filters: list[Matcher]) -> str:
         """`` (FAILED, startDate 2026-08-17, 100.0 days ago)``: what selected the analysis, briefly."""
@@ -605,7 +624,7 @@ class Planner:
             action, params, reason = "delete", {}, f"delete {subject}{tail}"
         if not self._folder_clear(policy, pp, action, r):
             return None
-        return self._make(pf, policy, action, r, params, filters, reason)
+        return self._make(pf, policy, action, r, params, filters, reason, reached_from=c.reached_from)
 
     def _folder_clear(self, policy: Policy, pp: PolicyPlan, action: str, r: Resource) -> bool:
         """False when ``action`` on an ICA folder would reach something protected by name, id or tag
@@ -679,9 +698,13 @@ class Planner:
         return self.protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None)))
 
     def _make(self, pf: PolicyFile, policy: Policy, action: str, r: Resource, params: dict[str, Any],
-              filters: list[Matcher], reason: str, depends_on: Iterable[str] = ()) -> PlannedAction | None:
+              filters: list[Matcher], reason: str, depends_on: Iterable[str] = (),
+              reached_from: dict[str, Any] | None = None) -> PlannedAction | None:
         fields = sorted(_fields(filters) | BASE_FIELDS.get(r.kind, set()))
         ref = ResourceRef.from_dict(r.ref())
+        if reached_from:  # the analyses it was reached from: apply re-checks their protection
+            ref.extra["reached_from"] = {"project_id": reached_from["project_id"],
+                                         "analyses": sorted(reached_from["analyses"])}
         if r.kind.startswith("ica.") and ref.project_id not in self._scope_ids(pf):
             self._notes.append(f"{policy.name}: {action} of {r.kind} {_label(r)} not planned: its project is outside "
                                f"the scope of {pf.path}")

@@ -86,3 +86,30 @@ def test_a_path_edited_in_a_saved_plan_cannot_walk_a_delete_past_the_protect_lis
     res = cli.apply_file(out)
     st = data_of(cli.state(), "ken_debug")
     assert st.get(folder, {}).get("status") == "AVAILABLE", (res.stdout[-600:], res.stderr[-600:])
+
+
+B_ID = "b0000000-0000-4000-8000-00000000000b"  # RUN_B, FAILED, 100 days: its output folder is deleted
+FOLDER = "/ilmn-analyses/RUN_B/output/"
+
+
+def test_an_analysis_protected_after_the_plan_shields_its_folder_at_apply(make_sandbox, tmp_path):
+    sb = make_sandbox(every_kind_world())
+    cli = Cli(sb, tmp_path)
+    mgi = tmp_path / "mgi.yaml"
+    shutil.copy(MGI, mgi)
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE.replace("{PROTECT}", "{}"))
+    out = tmp_path / "plan.json"
+    r = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json", "--out", str(out))
+    assert r.code == 0, r.stderr
+    plan = json.loads(out.read_text())
+    assert [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == FOLDER]
+    # a legal hold on the analysis arrives before the reviewed plan is applied
+    site.write_text(SITE.replace("{PROTECT}", "{ids: [%s]}" % B_ID))
+    # control: planning now leaves the folder out
+    r2 = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json")
+    assert not [a for a in r2.json()["actions"] if a["resource"].get("path") == FOLDER]
+    res = cli.apply_file(out)
+    st = data_of(cli.state(), "ken_debug")
+    assert st.get(FOLDER, {}).get("status") == "AVAILABLE", (st.get(FOLDER), res.stdout[-800:])
+    assert "it is reached from analysis RUN_B, which is protected" in res.stdout + res.stderr  # found by review

@@ -612,3 +612,22 @@ def test_only_refuses_to_leave_out_another_policy_that_records_hand_offs(tmp_pat
     with pytest.raises(ConfigError, match="--only leaves out handoff-phix, which also records analyses"):
         select_policies(load_policies([str(p)], {}), ["handoff-mgi"])
     assert select_policies(load_policies([str(p)], {}), ["handoff-*"])[0].startswith("--only: planning 2 of 2")
+
+
+def test_a_protected_re_analysis_shields_the_shared_run_and_datasets_of_an_old_one():
+    """Found by review: the shield covered only analyses the policy's own filters picked, so a recent,
+    protected re-analysis of an old run left the run and its BaseSpace datasets to the old analysis."""
+    ica, bssh = mgi_world()
+    rerun = analysis(SRC, "pP", "20260817_LH00619_0005_B22XYZ12K3_rerun", start=days_ago(3))
+    ica.analyses[SRC].append(rerun)
+    root = "/ilmn-analyses/20260817_LH00619_0005_B22XYZ12K3_rerun/output/"
+    ica.add(data(SRC, root, "fol.pP"))
+    ica.outputs["pP"] = "fol.pP"
+    ica.add(data(SRC, root + "Reports/bsshoutput.json", "fil.pP.bssh"),
+            json.dumps({"Projects": {"OutputProject": {"Name": "BS_OLD"}}}).encode())
+    assert {"ds.old", "ds.oldarch", "r6"} <= {a.resource.id for a in plan_for(ica, bssh).plan.actions}
+    outcome = plan_for(ica, bssh, protect=Protect.from_mapping({"ids": ["pP"]}, origin="site.yaml"))
+    assert not {"ds.old", "ds.oldarch", "r6"} & {a.resource.id for a in outcome.plan.actions}
+    assert any("not considered: protected analysis 20260817_LH00619_0005_B22XYZ12K3_rerun reaches it too" in n
+               for n in outcome.notes)
+    assert not outcome.plan.errors
