@@ -62,54 +62,42 @@ SITE = textwrap.dedent("""
         project: ken_debug
         actions: [mark_managed]
 """)
-
-
-@pytest.mark.parametrize("tamper", [False, True])
-def test_a_path_edited_in_a_saved_plan_cannot_walk_a_delete_past_the_protect_list(make_sandbox, tmp_path, tamper):
-    sb = make_sandbox(every_kind_world())
-    cli = Cli(sb, tmp_path)
-    mgi = tmp_path / "mgi.yaml"
-    shutil.copy(MGI, mgi)
-    site = tmp_path / "site.yaml"
-    site.write_text(SITE.replace("{PROTECT}", "{}"))
-    out = tmp_path / "plan.json"
-    r = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json", "--out", str(out))
-    assert r.code == 0, r.stderr
-    folder = "/ilmn-analyses/RUN_B/output/"
-    plan = json.loads(out.read_text())
-    [act] = [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == folder]
-    # after review, the site protects RUN_B (legal hold)
-    site.write_text(SITE.replace("{PROTECT}", "{paths: [/ilmn-analyses/RUN_B/]}"))
-    if tamper:
-        act["resource"]["path"] = "/ilmn-analyses/RUN_Z/output/"
-        out.write_text(json.dumps(plan))
-    res = cli.apply_file(out)
-    st = data_of(cli.state(), "ken_debug")
-    assert st.get(folder, {}).get("status") == "AVAILABLE", (res.stdout[-600:], res.stderr[-600:])
-
-
 B_ID = "b0000000-0000-4000-8000-00000000000b"  # RUN_B, FAILED, 100 days: its output folder is deleted
 FOLDER = "/ilmn-analyses/RUN_B/output/"
 
 
-def test_an_analysis_protected_after_the_plan_shields_its_folder_at_apply(make_sandbox, tmp_path):
-    sb = make_sandbox(every_kind_world())
-    cli = Cli(sb, tmp_path)
-    mgi = tmp_path / "mgi.yaml"
+def _reviewed_plan(make_sandbox, tmp_path):
+    """The MGI pack plus a site file (an empty protect list for now); the plan saved for review."""
+    cli = Cli(make_sandbox(every_kind_world()), tmp_path)
+    mgi, site, out = tmp_path / "mgi.yaml", tmp_path / "site.yaml", tmp_path / "plan.json"
     shutil.copy(MGI, mgi)
-    site = tmp_path / "site.yaml"
     site.write_text(SITE.replace("{PROTECT}", "{}"))
-    out = tmp_path / "plan.json"
     r = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json", "--out", str(out))
     assert r.code == 0, r.stderr
     plan = json.loads(out.read_text())
-    assert [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == FOLDER]
-    # a legal hold on the analysis arrives before the reviewed plan is applied
-    site.write_text(SITE.replace("{PROTECT}", "{ids: [%s]}" % B_ID))
-    # control: planning now leaves the folder out
-    r2 = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json")
-    assert not [a for a in r2.json()["actions"] if a["resource"].get("path") == FOLDER]
+    [delete] = [a for a in plan["actions"] if a["action"] == "delete" and a["resource"].get("path") == FOLDER]
+    return cli, (mgi, site, out), plan, delete
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_a_path_edited_in_a_saved_plan_cannot_walk_a_delete_past_the_protect_list(make_sandbox, tmp_path, tamper):
+    cli, (_, site, out), plan, delete = _reviewed_plan(make_sandbox, tmp_path)
+    site.write_text(SITE.replace("{PROTECT}", "{paths: [/ilmn-analyses/RUN_B/]}"))  # a legal hold after review
+    if tamper:
+        delete["resource"]["path"] = "/ilmn-analyses/RUN_Z/output/"
+        out.write_text(json.dumps(plan))
+    res = cli.apply_file(out)
+    st = data_of(cli.state(), "ken_debug")
+    assert st.get(FOLDER, {}).get("status") == "AVAILABLE", (res.stdout[-600:], res.stderr[-600:])
+
+
+def test_an_analysis_protected_after_the_plan_shields_its_folder_at_apply(make_sandbox, tmp_path):
+    """Found by review: only the resource itself was re-checked at apply, not the analysis it came from."""
+    cli, (mgi, site, out), _, _ = _reviewed_plan(make_sandbox, tmp_path)
+    site.write_text(SITE.replace("{PROTECT}", "{ids: [%s]}" % B_ID))  # a legal hold on the analysis
+    again = cli.run("plan", "-p", str(mgi), "-p", str(site), *cli.common(), "--format", "json")
+    assert not [a for a in again.json()["actions"] if a["resource"].get("path") == FOLDER]  # planning leaves it out
     res = cli.apply_file(out)
     st = data_of(cli.state(), "ken_debug")
     assert st.get(FOLDER, {}).get("status") == "AVAILABLE", (st.get(FOLDER), res.stdout[-800:])
-    assert "it is reached from analysis RUN_B, which is protected" in res.stdout + res.stderr  # found by review
+    assert "it is reached from analysis RUN_B, which is protected" in res.stdout + res.stderr
