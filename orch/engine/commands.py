@@ -82,23 +82,22 @@ def select_policies(policies: PolicySet, only: list[str]) -> list[str]:
     for pattern in only:
         if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
             raise ConfigError(f"--only {pattern!r} matches no policy; the loaded policies are: {', '.join(names)}")
+
     def records(p) -> bool:
         return p.enabled and any(spec.name == "mark_managed" for spec in p.actions)
 
     picked = [p for p in policies.policies if any(fnmatch.fnmatchcase(p.name, pat) for pat in only)]
-    left = [p for p in policies.policies if p not in picked and records(p)]
+    picked_names = {p.name for p in picked}  # names are unique across the loaded files (lint)
+    left = [p for p in policies.policies if p.name not in picked_names and records(p)]
     if left and any(records(p) for p in picked):  # one ledger record per analysis: it would end the other's hand-off
         raise ConfigError(f"--only leaves out {left[0].name}, which also records analyses as handed off "
                           f"(mark_managed); select it too, or a record made without it stops it for good")
-    chosen, notes = [], []
+    notes = [f"--only: {p.name} is disabled in {p.file.path if p.file else 'its file'} (enabled: false); "
+             f"it is not planned" for p in picked if not p.enabled]
+    chosen = [p.name for p in picked if p.enabled]
     for p in policies.policies:
-        if not any(fnmatch.fnmatchcase(p.name, pattern) for pattern in only):
+        if p.name not in picked_names:
             p.enabled = False
-        elif not p.enabled:
-            notes.append(f"--only: {p.name} is disabled in {p.file.path if p.file else 'its file'} (enabled: false); "
-                         f"it is not planned")
-        else:
-            chosen.append(p.name)
     notes.insert(0, f"--only: planning {len(chosen)} of {len(names)} policies: {', '.join(chosen) or 'none'}")
     return notes
 

@@ -256,6 +256,12 @@ class IcaDataExecutor(Executor):
                                              "delete": "delete requested"}[kind])
 
 
+def orch_requests(ctx: ApplyContext) -> dict[str, str] | None:
+    """BaseSpace shows no archive/restore in flight (IsArchived flips when done): what orch itself asked
+    for recently, from the ledger (id -> "archive" / "unarchive"); None without a ledger."""
+    return ctx.ledger.bssh_requests(ctx.now) if ctx.ledger is not None else None
+
+
 class BsshBulkExecutor(Executor):
     """BaseSpace archive / restore: one bulk call for every dataset and run of the batch."""
 
@@ -265,8 +271,7 @@ class BsshBulkExecutor(Executor):
     def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
         out: dict[str, ActionResult] = {}
         todo: list[PlannedAction] = []
-        # what orch itself asked for recently: BaseSpace shows no archive work in flight
-        requested = ctx.ledger.bssh_requests(ctx.now) if ctx.ledger is not None else None
+        requested = orch_requests(ctx)
         for a in actions:
             try:
                 current = reread(a, ctx)
@@ -316,9 +321,7 @@ class BsshDeleteExecutor(Executor):
             if getattr(current, "is_archived", False):
                 return result(action, Outcome.REFUSED_STALE, "it is archived; plan again "
                                                              "(archived data is restored first)")
-            # BaseSpace shows no archive in flight (IsArchived stays false): orch's own request says so
-            requested = ctx.ledger.bssh_requests(ctx.now) if ctx.ledger is not None else {}
-            if requested.get(action.resource.id) == "archive":
+            if (orch_requests(ctx) or {}).get(action.resource.id) == "archive":
                 return result(action, Outcome.REFUSED_STALE, "an archive orch requested is still in progress "
                                                              "(in transit); plan again later")
             bssh = ctx.need_bssh()

@@ -150,3 +150,26 @@ def datasets_of(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def runs_of(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["Id"]: r for r in state["basespace"]["runs"]}
+
+
+def swap_world(sandbox: Any, world: dict[str, Any]) -> None:
+    """Replace a running sandbox's state with a new world (property tests: saves a server start per
+    example); link batches finish at once so apply need not wait."""
+    from orch.sandbox.clock import SandboxClock
+    from orch.sandbox.world import load_world
+
+    world.setdefault("timing", {})["link_batch"] = "0s"
+    with sandbox.lock:
+        sandbox.world = load_world(world)
+        sandbox.clock = SandboxClock(sandbox.world.now)
+
+
+def sandbox_clients(sandbox: Any):
+    """orch's own ICA and BaseSpace connectors on a running sandbox (fast link polling)."""
+    from orch.connectors.basespace import BasespaceClient
+    from orch.connectors.ica import IcaClient
+
+    return (IcaClient(sandbox.ica_url, sandbox.world.api_key, s3_endpoint_url=sandbox.s3_endpoint_url,
+                      link_poll=(0.02, 0.2)),
+            BasespaceClient(sandbox.basespace_url, sandbox.world.access_token))
+

@@ -13,9 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from e2e_helpers import MGI
-from orch.connectors.basespace import BasespaceClient
-from orch.connectors.ica import IcaClient
+from e2e_helpers import MGI, sandbox_clients, swap_world
 from orch.engine.applier import Applier
 from orch.engine.context import PlanContext, run_folder
 from orch.engine.executors import ApplyContext
@@ -23,10 +21,8 @@ from orch.engine.ledger import Ledger
 from orch.engine.planner import build_plan, evaluate
 from orch.inventory import IcaAnalysis
 from orch.policy.loader import load_policies
-from orch.sandbox.clock import SandboxClock
 from orch.sandbox.generate import generate_world
 from orch.sandbox.server import Sandbox
-from orch.sandbox.world import load_world
 
 
 @pytest.fixture(scope="module")
@@ -35,20 +31,6 @@ def sb():
     sandbox.start()
     yield sandbox
     sandbox.stop()
-
-
-def load(sandbox: Sandbox, world: dict) -> None:
-    """Swap the sandbox's state for a new world (tests only: saves a server start per example)."""
-    world.setdefault("timing", {})["link_batch"] = "0s"
-    with sandbox.lock:
-        sandbox.world = load_world(world)
-        sandbox.clock = SandboxClock(sandbox.world.now)
-
-
-def clients(sandbox: Sandbox):
-    return (IcaClient(sandbox.ica_url, sandbox.world.api_key, s3_endpoint_url=sandbox.s3_endpoint_url,
-                      link_poll=(0.02, 0.2)),
-            BasespaceClient(sandbox.basespace_url, sandbox.world.access_token))
 
 
 scenario = st.fixed_dictionaries({
@@ -70,7 +52,7 @@ def variables(s: dict) -> dict[str, str]:
 
 
 def make_plan(sandbox, policies, ledger, now):
-    ica, bssh = clients(sandbox)
+    ica, bssh = sandbox_clients(sandbox)
     return build_plan(policies, PlanContext(ica, bssh, ledger, now)).plan, (ica, bssh)
 
 
@@ -81,7 +63,7 @@ def make_plan(sandbox, policies, ledger, now):
 @given(s=scenario)
 def test_plan_apply_plan(sb, s, tmp_path_factory):
     world = generate_world(analyses=s["analyses"], files_per_analysis=8, bssh_fraction=0.5, seed=s["seed"])
-    load(sb, world)
+    swap_world(sb, world)
     policies = load_policies([MGI], variables(s))
     days_to_delete = timedelta(days=s["archive"] + s["gap"])
     ledger = Ledger(str(tmp_path_factory.mktemp("ledger") / "state.db"))
@@ -96,7 +78,7 @@ def test_plan_apply_plan(sb, s, tmp_path_factory):
     assert strip(plan) == strip(again)
 
     by_name = {p.name: p for p in policies.policies}
-    ctx = PlanContext(*clients(sb), ledger, now)
+    ctx = PlanContext(*sandbox_clients(sb), ledger, now)
     analyses = {a.id: a for a in ctx.analyses(ctx.project("ken_debug").id)}
     for a in plan.actions:
         policy = by_name[a.policy]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from e2e_helpers import MGI
+from e2e_helpers import MGI, sandbox_clients, swap_world
 from orch.connectors.basespace import BasespaceClient
 from orch.connectors.ica import IcaClient
 from orch.engine.applier import Applier
@@ -20,10 +20,8 @@ from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
 from orch.engine.planner import build_plan
 from orch.policy.loader import load_policies
-from orch.sandbox.clock import SandboxClock
 from orch.sandbox.generate import generate_world
 from orch.sandbox.server import Sandbox
-from orch.sandbox.world import load_world
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +30,6 @@ def sb():
     sandbox.start()
     yield sandbox
     sandbox.stop()
-
-
-def _load(sandbox: Sandbox, world: dict) -> None:
-    world.setdefault("timing", {})["link_batch"] = "0s"
-    with sandbox.lock:
-        sandbox.world = load_world(world)
-        sandbox.clock = SandboxClock(sandbox.world.now)
-
-
-def _clients(sandbox: Sandbox):
-    return (IcaClient(sandbox.ica_url, sandbox.world.api_key, s3_endpoint_url=sandbox.s3_endpoint_url,
-                      link_poll=(0.02, 0.2)),
-            BasespaceClient(sandbox.basespace_url, sandbox.world.access_token))
 
 
 def _inventory(ica: IcaClient, bssh: BasespaceClient, src_id: str, dst_id: str):
@@ -67,8 +52,8 @@ def _pick(draw, items, n):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), shift=st.integers(0, 30), data=st.data())
 def test_nothing_protected_is_planned_or_changed(sb, tmp_path_factory, seed, shift, data):
-    _load(sb, generate_world(analyses=8, files_per_analysis=6, bssh_fraction=0.5, seed=seed))
-    ica, bssh = _clients(sb)
+    swap_world(sb, generate_world(analyses=8, files_per_analysis=6, bssh_fraction=0.5, seed=seed))
+    ica, bssh = sandbox_clients(sb)
     src_id, dst_id = ica.find_project("ken_debug").id, ica.find_project("Ken_demos").id
     src, dst, datasets, runs = _inventory(ica, bssh, src_id, dst_id)
     files = sorted((d for d in src.values() if not d.is_folder), key=lambda d: d.path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import textwrap
 
 from engine_fakes import NOW, api_error, data
 from orch.engine.applier import Applier
@@ -13,7 +12,7 @@ from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
 from orch.engine.plan import Outcome, Plan
 from orch.policy.loader import load_policies
-from test_planner import DST, MGI, SRC, by, days_ago, mgi_world, plan_for
+from test_planner import CLEAN_DESTINATION, DST, MGI, SRC, by, days_ago, mgi_world, plan_for
 
 
 def allows() -> dict[str, bool]:
@@ -235,19 +234,7 @@ def test_delete_through_a_link_is_refused_at_apply(tmp_path):
     ica, bssh = mgi_world()
     ica.add(data(DST, "/old.fastq.gz", "fil.old", created=days_ago(200)))
     policy = tmp_path / "dst.yaml"
-    policy.write_text(textwrap.dedent("""\
-        version: 1
-        group: mgi
-        scope: {ica_projects: [Ken_demos]}
-        policies:
-          - name: clean-destination
-            description: Delete old data of the destination project.
-            resource: ica.data
-            project: Ken_demos
-            filters: [{age: {field: timeCreated, older_than: 100d}}]
-            actions: [delete]
-            allow_destructive: true
-        """))
+    policy.write_text(CLEAN_DESTINATION)
     plan = plan_for(ica, bssh, paths=(str(policy),)).plan
     assert [(a.action, a.resource.id) for a in plan.actions] == [("delete", "fil.old")]
     # by apply time the same id is seen as linked in (e.g. a hand-edited plan or a moved project)

@@ -470,25 +470,28 @@ def test_manifest_check_falls_back_to_the_exact_path_when_the_folder_listing_is_
     assert not by(plan, "manifest") and by(plan, "mark_managed") and plan.errors == []
 
 
+CLEAN_DESTINATION = textwrap.dedent("""\
+    version: 1
+    group: mgi
+    scope: {ica_projects: [Ken_demos]}
+    policies:
+      - name: clean-destination
+        description: Delete old data of the destination project.
+        resource: ica.data
+        project: Ken_demos
+        filters: [{age: {field: timeCreated, older_than: 100d}}]
+        actions: [delete]
+        allow_destructive: true
+    """)
+
+
 def test_linked_in_data_is_never_archived_or_deleted_through_the_link(tmp_path):
     """Data linked into a project is its owner's: deleting it there would delete the owner's data."""
     ica, bssh = mgi_world()
     ica.add(data(DST, "/old_own.fastq.gz", "fil.own", created=days_ago(200)))
     ica.add(data(DST, "/old_linked.fastq.gz", "fil.linked", created=days_ago(200), owning=SRC))
     policy = tmp_path / "dst.yaml"
-    policy.write_text(textwrap.dedent("""\
-        version: 1
-        group: mgi
-        scope: {ica_projects: [Ken_demos]}
-        policies:
-          - name: clean-destination
-            description: Delete old data of the destination project.
-            resource: ica.data
-            project: Ken_demos
-            filters: [{age: {field: timeCreated, older_than: 100d}}]
-            actions: [delete]
-            allow_destructive: true
-        """))
+    policy.write_text(CLEAN_DESTINATION)
     outcome = plan_for(ica, bssh, paths=(str(policy),))
     assert {(a.action, a.resource.id) for a in outcome.plan.actions} == {("delete", "fil.own")}
     assert any("/old_linked.fastq.gz not planned: it is linked in from project p-src" in n for n in outcome.notes)
