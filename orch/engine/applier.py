@@ -160,8 +160,7 @@ class Applier:
                 and self.protect.reaches_inside):
             return None
         try:
-            contents = [d for d in self.ctx.need_ica().list_data(r.project_id, path_prefix=r.path)
-                        if d.path.startswith(r.path)]
+            contents = list(self.ctx.need_ica().list_data(r.project_id, path_prefix=r.path))  # case-sensitive
         except OrchError as exc:
             return f"cannot list the folder to check it holds nothing protected: {exc}"
         return self.protect.why_inside(r.path, contents)
