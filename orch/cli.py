@@ -418,6 +418,51 @@ def ledger_history(
     run_guarded(body)
 
 
+# ---------------------------------------------------------------- watch (orch/ops; helper ops)
+@app.command()
+def watch(
+    policy: List[Path] = PolicyOpt,
+    var: List[str] = VarOpt,
+    only: List[str] = OnlyOpt,
+    now: Optional[str] = NowOpt,
+    ica_url: Optional[str] = IcaUrlOpt,
+    basespace_url: Optional[str] = BsUrlOpt,
+    api_key_file: Optional[str] = KeyOpt,
+    basespace_config: Optional[str] = BsCfgOpt,
+    s3_endpoint_url: Optional[str] = S3Opt,
+    state: Optional[str] = StateOpt,
+    sandbox: bool = SandboxOpt,
+    world: Optional[str] = WorldOpt,
+    every: str = typer.Option("10m", "--every", help="Cadence of full plan+apply cycles (also the backstop with --events)."),
+    jitter: float = typer.Option(0.1, "--jitter", help="Random +/- fraction of --every between cycles."),
+    once: bool = typer.Option(False, "--once", help="One cycle, then exit (for cron); exit code as orch apply."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan only; apply nothing."),
+    events: Optional[str] = typer.Option(None, "--events", envvar="ORCH_EVENTS", help="sqs://QUEUE_URL: start a cycle "
+                                         "as soon as an ICA event that could change a plan arrives."),
+    debounce: str = typer.Option("30s", "--debounce", help="After an event, wait this long for more before planning."),
+    backoff: str = typer.Option("30s", "--backoff", help="First retry delay after a failed cycle (doubles, up to --every)."),
+    max_auth_failures: int = typer.Option(3, "--max-auth-failures", help="Stop after this many authentication failures in a row."),
+    log_file: str = typer.Option("orchestrator.log", "--log-file", envvar="ORCH_LOG_FILE",
+                                 help="Log file, rotated by size ('' for none)."),
+    log_format: str = typer.Option("text", "--log-format", help="text or json (one JSON object per line)."),
+):
+    """Plan and apply on a cadence until stopped (SIGTERM/SIGINT stop it between actions)."""
+
+    def body():
+        settings = _settings(policy=policy, var=var, now=now, ica_url=ica_url, basespace_url=basespace_url,
+                             api_key_file=api_key_file, basespace_config=basespace_config,
+                             s3_endpoint_url=s3_endpoint_url, state=state, sandbox=sandbox, world=world,
+                             format="table", yes=True, only=list(only))
+        if not settings.policy_paths:
+            raise ConfigError("no policies given; use -p PATH (a file or a folder)")
+        from orch.ops.commands import WatchArgs, watch_command
+        raise typer.Exit(watch_command(settings, WatchArgs(
+            every=every, jitter=jitter, once=once, dry_run=dry_run, debounce=debounce, backoff=backoff,
+            max_auth_failures=max_auth_failures, events=events, log_file=log_file or None, log_format=log_format)))
+
+    run_guarded(body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
 

@@ -1,0 +1,1 @@
+"""Running orch unattended: ``orch watch`` (cadence, events, stop rules), logs, audit, notifications."""
