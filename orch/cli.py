@@ -268,6 +268,8 @@ def sandbox_serve(
     seed: int = typer.Option(0, "--seed", help="Seed for repeatable fault injection."),
     reset_rate: float = typer.Option(0.0, "--reset-rate", help="Fraction of requests whose connection is dropped "
                                                                 "without a response."),
+    refuse_route: list[str] = typer.Option([], "--refuse-route", help="Answer this route like an unknown one "
+                                                                     "(404), e.g. \"DELETE /v2/datasets/{id}\"; repeatable."),
 ):
     """Serve the ICA and BaseSpace emulator (and S3) until stopped."""
 
@@ -277,7 +279,7 @@ def sandbox_serve(
         except ImportError as exc:
             raise fail(sandbox_missing(exc))
         serve(str(world), host=host, port=port, latency_ms=latency_ms, error_rate=error_rate,
-              rate_limit=rate_limit, seed=seed, reset_rate=reset_rate)
+              rate_limit=rate_limit, seed=seed, reset_rate=reset_rate, refuse_routes=refuse_route)
 
     run_guarded(body)
 

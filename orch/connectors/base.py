@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Protocol
 
+from orch.errors import ApiError
 from orch.inventory import BsshDataset, BsshProject, BsshRun, IcaAnalysis, IcaData, IcaOutput, IcaProject
 
 
@@ -19,6 +20,20 @@ class LinkResult:
     data_id: str
     ok: bool
     message: str = ""  # why it failed, or "already linked"
+
+
+@dataclass
+class BulkResult:
+    """One item of a BaseSpace archive/restore batch."""
+
+    kind: str  # "dataset" | "run"
+    id: str
+    ok: bool
+    message: str = ""  # why it failed, or "already archived" / "already restored"
+
+
+class RouteUnavailable(ApiError):
+    """The server does not know a route orch called (404/405 not about the item): stop using it."""
 
 
 class IcaApi(Protocol):
@@ -105,12 +120,13 @@ class BasespaceApi(Protocol):
 
     def get_run(self, run_id: str) -> BsshRun: ...
 
-    def archive(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> None:
-        """POST /v2/archive in batches of at most 250 ids."""
+    def archive(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> list[BulkResult]:
+        """POST /v2/archive in batches of at most 250 ids; a refused batch is re-read item by item."""
 
-    def restore(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> None: ...
+    def restore(self, dataset_ids: list[str] = (), run_ids: list[str] = ()) -> list[BulkResult]: ...
 
-    def delete_dataset(self, dataset_id: str) -> None: ...
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Raises RouteUnavailable when the server does not know the (unverified) route."""
 
     def delete_run(self, run_id: str) -> None: ...
 

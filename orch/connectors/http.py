@@ -29,13 +29,10 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 from orch.connectors import redact
+from orch.connectors.routes import ICA_V3, ICA_V4, JSON, Route  # noqa: F401 (re-exported media types)
 from orch.errors import ApiError, AuthError, Conflict, NotFound
 
 log = logging.getLogger(__name__)
-
-ICA_V3 = "application/vnd.illumina.v3+json"
-ICA_V4 = "application/vnd.illumina.v4+json"
-JSON = "application/json"
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Every POST orch sends is safe to repeat: searches, createDownloadUrl and
@@ -234,6 +231,17 @@ class HttpClient:
             raise_for_status(self.platform, call, response)
         return response
 
+    def send(self, r: "Route", *, path: Mapping[str, Any] | None = None, params: Any = None, json: Any = None,
+             headers: Mapping[str, str] | None = None, raise_errors: bool = True,
+             media: str | None = None) -> requests.Response:
+        """``request`` one row of the route table (its method, path and media type)."""
+        return self.request(r.method, r.path, path=path, params=params, json=json, media=media or r.media,
+                            headers=headers, raise_errors=raise_errors)
+
+    def fetch(self, r: "Route", **kw: Any) -> Any:
+        """``send`` and parse the JSON body (None for an empty body)."""
+        return self.call(r.method, r.path, media=kw.pop("media", None) or r.media, **kw)
+
     def check(self, response: requests.Response, call: str) -> None:
         raise_for_status(self.platform, call, response)
 
@@ -289,6 +297,58 @@ def idempotency_key() -> str:
 Fetch = Callable[[dict[str, Any]], Any]
 
 
+@dataclass(frozen=True)
+class OffsetStyle:
+    """Where one offset-paged API keeps its parameters, items and total (botocore's paginator keys)."""
+
+    platform: str
+    offset_key: str
+    limit_key: str
+    items_key: str
+    total_key: str
+    envelope: str | None = None  # the body key wrapping items and total (v1pre3: "Response")
+    total_parent: str | None = None  # the key holding the total inside it (v2: "Paging")
+    max_rows: int | None = None  # the server serves no row past this offset
+    as_string: bool = False  # ICA types paging parameters as strings
+
+    def parts(self, body: Any) -> tuple[list, Any]:
+        body = body if isinstance(body, dict) else {}
+        if self.envelope:
+            body = body.get(self.envelope) or {}
+        holder = (body.get(self.total_parent) or {}) if self.total_parent else body
+        return list(body.get(self.items_key) or []), holder.get(self.total_key) if isinstance(holder, dict) else None
+
+
+ICA_OFFSET = OffsetStyle("ICA", "pageOffset", "pageSize", "items", "totalItemCount", max_rows=200_000,
+                         as_string=True)
+BSSH_V2 = OffsetStyle("BaseSpace", "Offset", "Limit", "Items", "TotalCount", total_parent="Paging")
+BSSH_V1 = OffsetStyle("BaseSpace", "Offset", "Limit", "Items", "TotalCount", envelope="Response")
+
+
+def offset_pages(fetch: Fetch, style: OffsetStyle, limit: int, *, start: int = 0,
+                 extra: Mapping[str, Any] | None = None) -> Iterator[list[dict]]:
+    """The one offset loop (ICA offset mode, BaseSpace v2 and v1pre3).
+
+    It cannot stop early: a page may be shorter than asked and the total is optional, so
+    it pages on until a page is empty or the offset reaches a reported total. Past the
+    server's row cap (ICA: 200,000) it raises instead of silently truncating.
+    """
+    offset = start
+    while True:
+        if style.max_rows is not None and offset >= style.max_rows:
+            raise ApiError(style.platform, "paging", None,
+                           f"more than {style.max_rows:,} rows; offset paging stops there (use cursor paging "
+                           f"or a narrower filter)")
+        paging = {style.limit_key: limit, style.offset_key: offset}
+        if style.as_string:
+            paging = {k: str(v) for k, v in paging.items()}
+        items, total = style.parts(fetch({**(extra or {}), **paging}))
+        yield items
+        offset += len(items)
+        if not items or (isinstance(total, int) and offset >= total):
+            return
+
+
 def ica_cursor_pages(fetch: Fetch, page_size: int = 1000) -> Iterator[list[dict]]:
     """ICA cursor paging: pageSize, then pageToken=nextPageToken until it is empty.
 
@@ -297,7 +357,6 @@ def ica_cursor_pages(fetch: Fetch, page_size: int = 1000) -> Iterator[list[dict]
     """
     params: dict[str, Any] = {"pageSize": str(page_size)}
     seen_tokens: set[str] = set()
-    offset = 0
     while True:
         body = fetch(dict(params)) or {}
         items = body.get("items") or []
@@ -310,53 +369,24 @@ def ica_cursor_pages(fetch: Fetch, page_size: int = 1000) -> Iterator[list[dict]
             params = {"pageSize": str(page_size), "pageToken": token}
             continue
         total = body.get("totalItemCount")
-        offset += len(items)
-        if isinstance(total, int) and items and offset < total and "pageToken" not in params:
-            params = {"pageSize": str(page_size), "pageOffset": str(offset)}
-            continue
+        if isinstance(total, int) and items and len(items) < total and "pageToken" not in params:
+            yield from offset_pages(fetch, ICA_OFFSET, page_size, start=len(items))
         return
 
 
 def ica_offset_pages(fetch: Fetch, page_size: int = 1000, sort: str | None = None) -> Iterator[list[dict]]:
     """ICA offset paging (needed with ``sort``): pageOffset until totalItemCount."""
-    offset = 0
-    while True:
-        params = {"pageSize": str(page_size), "pageOffset": str(offset)}
-        if sort:
-            params["sort"] = sort
-        body = fetch(params) or {}
-        items = body.get("items") or []
-        yield items
-        offset += len(items)
-        total = body.get("totalItemCount")
-        if not items or not isinstance(total, int) or offset >= total:
-            return
+    return offset_pages(fetch, ICA_OFFSET, page_size, extra={"sort": sort} if sort else None)
 
 
 def bssh_v2_pages(fetch: Fetch, limit: int = 1024) -> Iterator[list[dict]]:
-    """BaseSpace v2: Offset/Limit until ``Paging.TotalCount``."""
-    offset = 0
-    while True:
-        body = fetch({"Offset": offset, "Limit": limit}) or {}
-        items = body.get("Items") or []
-        yield items
-        offset += len(items)
-        total = (body.get("Paging") or {}).get("TotalCount")
-        if not items or not isinstance(total, int) or offset >= total:
-            return
+    """BaseSpace v2: Offset/Limit, ``{Items, Paging}``."""
+    return offset_pages(fetch, BSSH_V2, limit)
 
 
 def bssh_v1_pages(fetch: Fetch, limit: int = 1024) -> Iterator[list[dict]]:
     """BaseSpace v1pre3: the same, inside the ``Response`` envelope."""
-    offset = 0
-    while True:
-        body = (fetch({"Offset": offset, "Limit": limit}) or {}).get("Response") or {}
-        items = body.get("Items") or []
-        yield items
-        offset += len(items)
-        total = body.get("TotalCount")
-        if not items or not isinstance(total, int) or offset >= total:
-            return
+    return offset_pages(fetch, BSSH_V1, limit)
 
 
 def flatten(pages: Iterator[list[dict]]) -> Iterator[dict]:

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Iterator
 from orch.connectors import mapping, transfer
 from orch.connectors.base import LinkResult
 from orch.connectors.cache import RunCache, map_concurrent
-from orch.connectors.http import (ICA_V3, ICA_V4, HeaderAuth, HttpClient, HttpConfig, flatten, ica_cursor_pages,
-                                  idempotency_key)
+from orch.connectors.http import HeaderAuth, HttpClient, HttpConfig, flatten, ica_cursor_pages, idempotency_key
+from orch.connectors.routes import ICA_ROUTES as R, ICA_V3, Route
 from orch.errors import ApiError, ConfigError, Conflict, NotFound
 from orch.inventory import IcaAnalysis, IcaData, IcaOutput, IcaProject
 
@@ -27,13 +27,11 @@ log = logging.getLogger(__name__)
 IN_EFFECT = {"archive": frozenset({"ARCHIVING", "ARCHIVED"}), "unarchive": frozenset({"UNARCHIVING", "AVAILABLE"}),
              "delete": frozenset({"DELETING"})}
 
-P = "/api/projects/{projectId}"
-D = P + "/data/{dataId}"
 LINK_FINAL = {"SUCCEEDED", "PARTIALLY_SUCCEEDED", "FAILED", "STOPPED"}
 ITEM_OK = {"LINKED": "", "ALREADY_LINKED": "already linked"}
 ITEM_FINAL = {"LINKED", "ALREADY_LINKED", "FAILED", "PARTIALLY_LINKED"}
-IDS_PER_QUERY = 100  # id filters per GET (keeps URLs well under common limits)
-LINK_BATCH_SIZE = 1000
+IDS_PER_QUERY = R["data.list"].batch_limit or 100  # id filters per GET (keeps URLs well under common limits)
+LINK_BATCH_SIZE = R["link.create"].batch_limit or 1000
 TAG_CONFLICT_ATTEMPTS = 3  # PUT analysis tags: re-read and merge after a 409 this many times in all
 
 
@@ -89,13 +87,14 @@ class IcaClient:
         self.cache.clear()
 
     # ------------------------------------------------------------------ helpers
-    def _pages(self, method: str, route: str, path: dict[str, Any], params: list[tuple[str, Any]] | None = None,
-               json: Any = None, media: str = ICA_V3) -> Iterator[dict]:
-        def fetch(paging: dict[str, Any]) -> Any:
-            return self.http.call(method, route, path=path, params=list(params or []) + list(paging.items()),
-                                  json=json, media=media)
+    def _pages(self, route: Route, path: dict[str, Any], params: list[tuple[str, Any]] | None = None,
+               json: Any = None) -> Iterator[dict]:
+        size = min(self.page_size, route.page_limit or self.page_size)
 
-        return flatten(ica_cursor_pages(fetch, self.page_size))
+        def fetch(paging: dict[str, Any]) -> Any:
+            return self.http.fetch(route, path=path, params=list(params or []) + list(paging.items()), json=json)
+
+        return flatten(ica_cursor_pages(fetch, size))
 
     def map(self, fn, items):
         """Run independent reads concurrently (bounded by ``concurrency``), results in order."""
@@ -104,12 +103,12 @@ class IcaClient:
     # ------------------------------------------------------------------ projects
     def find_project(self, name: str) -> IcaProject:
         def fetch() -> IcaProject:
-            found = [mapping.ica_project(j) for j in self._pages("GET", "/api/projects", {}, [("search", name)])]
+            found = [mapping.ica_project(j) for j in self._pages(R["projects.search"], {}, [("search", name)])]
             exact = [p for p in found if p.name == name]
             if not exact:
                 near = sorted({p.name for p in found if p.name.lower() == name.lower()})
                 hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
-                raise NameNotFound("ICA", "GET /api/projects",
+                raise NameNotFound("ICA", R["projects.search"].call,
                                    f"ICA project {name!r} not found (no project with exactly that name is visible "
                                    f"to this API key){hint}")
             if len(exact) > 1:
@@ -121,7 +120,7 @@ class IcaClient:
 
     def get_project(self, project_id: str) -> IcaProject:
         return self.cache.get(("project", project_id), lambda: mapping.ica_project(
-            self.http.call("GET", P, path={"projectId": project_id}, media=ICA_V3)))
+            self.http.fetch(R["project.get"], path={"projectId": project_id})))
 
     # ------------------------------------------------------------------ analyses
     def list_analyses(self, project_id: str, statuses: Iterable[str] | None = None) -> Iterator[IcaAnalysis]:
@@ -131,20 +130,18 @@ class IcaClient:
 
         def fetch() -> list[IcaAnalysis]:
             return [mapping.ica_analysis(j, project_id)
-                    for j in self._pages("POST", P + "/analysis:search", {"projectId": project_id}, json=body)]
+                    for j in self._pages(R["analyses.search"], {"projectId": project_id}, json=body)]
 
         return iter(self.cache.get(("analyses", project_id, tuple(wanted or ())), fetch))
 
     def get_analysis(self, project_id: str, analysis_id: str) -> IcaAnalysis:
         return self.cache.get(("analysis", project_id, analysis_id), lambda: mapping.ica_analysis(
-            self.http.call("GET", P + "/analyses/{analysisId}", path={"projectId": project_id,
-                                                                      "analysisId": analysis_id}, media=ICA_V4),
+            self.http.fetch(R["analysis.get"], path={"projectId": project_id, "analysisId": analysis_id}),
             project_id))
 
     def analysis_outputs(self, project_id: str, analysis_id: str) -> list[IcaOutput]:
         return list(self.cache.get(("outputs", project_id, analysis_id), lambda: mapping.ica_outputs(
-            self.http.call("GET", P + "/analyses/{analysisId}/outputs",
-                           path={"projectId": project_id, "analysisId": analysis_id}, media=ICA_V3))))
+            self.http.fetch(R["analysis.outputs"], path={"projectId": project_id, "analysisId": analysis_id}))))
 
     def outputs_of(self, project_id: str, analysis_ids: Iterable[str]) -> dict[str, list[IcaOutput]]:
         """Outputs of many analyses, fetched concurrently."""
@@ -186,7 +183,7 @@ class IcaClient:
             out: list[IcaData] = []
             for chunk in chunks:
                 params = base + [("id", i) for i in chunk or ()]
-                out += [d for d in map(mapping.ica_data, self._pages("GET", P + "/data", {"projectId": project_id},
+                out += [d for d in map(mapping.ica_data, self._pages(R["data.list"], {"projectId": project_id},
                                                                      params)) if keep(d)]
             for d in out:
                 self.cache.put(("data", project_id, d.id), d)
@@ -196,7 +193,7 @@ class IcaClient:
 
     def get_data(self, project_id: str, data_id: str) -> IcaData:
         return self.cache.get(("data", project_id, data_id), lambda: mapping.ica_data(
-            self.http.call("GET", D, path={"projectId": project_id, "dataId": data_id}, media=ICA_V3)))
+            self.http.fetch(R["data.get"], path={"projectId": project_id, "dataId": data_id})))
 
     def get_many(self, project_id: str, data_ids: Iterable[str]) -> dict[str, IcaData]:
         """Batch get by id (``id`` filter, 100 per request); missing ids are absent from the result."""
@@ -247,11 +244,10 @@ class IcaClient:
 
     def read_bytes(self, project_id: str, data_id: str, max_bytes: int = 1 << 20) -> bytes:
         def fetch() -> bytes:
-            body = self.http.call("POST", D + ":createDownloadUrl", path={"projectId": project_id, "dataId": data_id},
-                                  media=ICA_V3)
+            body = self.http.fetch(R["data.download_url"], path={"projectId": project_id, "dataId": data_id})
             url = (body or {}).get("url")
             if not url:
-                raise ApiError("ICA", "POST " + D + ":createDownloadUrl", None, "the response holds no url")
+                raise ApiError("ICA", R["data.download_url"].call, None, "the response holds no url")
             return self.http.download(url, max_bytes)
 
         return self.cache.get(("bytes", project_id, data_id), fetch)
@@ -269,11 +265,10 @@ class IcaClient:
 
     def _link_batch(self, project_id: str, ids: list[str]) -> dict[str, LinkResult]:
         path = {"projectId": project_id}
-        created = self.http.call("POST", P + "/dataLinkingBatch", path=path,
-                                 json={"items": [{"dataId": i} for i in ids]}, media=ICA_V4)
+        created = self.http.fetch(R["link.create"], path=path, json={"items": [{"dataId": i} for i in ids]})
         batch_id = (created or {}).get("id")
         if not batch_id:
-            raise ApiError("ICA", "POST " + P + "/dataLinkingBatch", None, "the response holds no batch id")
+            raise ApiError("ICA", R["link.create"].call, None, "the response holds no batch id")
         path = {"projectId": project_id, "batchId": batch_id}
         status = ((created.get("job") or {}).get("status") or "").upper()
         deadline = time.monotonic() + self.link_timeout
@@ -283,9 +278,9 @@ class IcaClient:
                 break
             time.sleep(delay)
             delay = min(delay * 2, max_delay)
-            job = (self.http.call("GET", P + "/dataLinkingBatch/{batchId}", path=path, media=ICA_V3) or {}).get("job")
+            job = (self.http.fetch(R["link.get"], path=path) or {}).get("job")
             status = ((job or {}).get("status") or "").upper()
-        items = list(self._pages("GET", P + "/dataLinkingBatch/{batchId}/items", path, media=ICA_V4))
+        items = list(self._pages(R["link.items"], path))
         out: dict[str, LinkResult] = {}
         for it in items:
             did = str((it.get("request") or {}).get("dataId") or "")
@@ -305,7 +300,7 @@ class IcaClient:
 
     def _data_action(self, verb: str, project_id: str, data_id: str) -> None:
         try:
-            self.http.request("POST", D + ":" + verb, path={"projectId": project_id, "dataId": data_id}, media=ICA_V3)
+            self.http.send(R["data." + verb], path={"projectId": project_id, "dataId": data_id})
         except ApiError as exc:
             if exc.status not in (400, 404, 409) or not self._in_effect(verb, project_id, data_id):
                 raise
@@ -341,19 +336,18 @@ class IcaClient:
         a lost response), the PARTIAL file at that path is the one we created: return it.
         """
         folder_path = folder_path if folder_path.endswith("/") else folder_path + "/"
-        route = P + "/data:createFile"
+        route = R["data.create_file"]
         self.cache.clear()
-        response = self.http.request("POST", route, path={"projectId": project_id},
-                                     json={"name": name, "folderPath": folder_path}, media=ICA_V3,
-                                     headers={"Idempotency-Key": idempotency_key()}, raise_errors=False)
+        response = self.http.send(route, path={"projectId": project_id}, json={"name": name, "folderPath": folder_path},
+                                  headers={"Idempotency-Key": idempotency_key()}, raise_errors=False)
         retried = bool(getattr(response.raw, "retries", None) and response.raw.retries.history)
         if response.status_code == 409:
             if retried:
                 for d in self.list_data(project_id, full_path=folder_path + name):
                     if d.status == "PARTIAL" and d.owning_project_id == project_id:
                         return d
-            raise Conflict("ICA", "POST " + route, 409, f"a file already exists at {folder_path}{name}")
-        self.http.check(response, "POST " + route)
+            raise Conflict("ICA", route.call, 409, f"a file already exists at {folder_path}{name}")
+        self.http.check(response, route.call)
         return mapping.ica_data(response.json())
 
     # ------------------------------------------------------------------ tags
@@ -362,11 +356,11 @@ class IcaClient:
         so the current ones are always sent along). The spec gives this PUT no If-Match."""
         path = {"projectId": project_id, "dataId": data_id}
         try:
-            body = self.http.call("GET", D, path=path, media=ICA_V3) or {}
+            body = self.http.fetch(R["data.get"], path=path) or {}
             holder = ((body.get("data") or {}).get("details") or {})
             missing = _merge_user_tags(holder, tags)
             if missing:
-                self.http.call("PUT", D, path=path, json=body, media=ICA_V3)
+                self.http.fetch(R["data.update"], path=path, json=body)
             return missing
         finally:
             self.cache.clear()
@@ -374,35 +368,33 @@ class IcaClient:
     def add_analysis_user_tags(self, project_id: str, analysis_id: str, tags: Iterable[str]) -> list[str]:
         """GET the analysis (v4) and its ETag, PUT the union with ``If-Match``. A 409 means it changed
         in between (or a retried PUT of ours already landed): read again and merge again."""
-        route = P + "/analyses/{analysisId}"
         path = {"projectId": project_id, "analysisId": analysis_id}
         wanted = list(dict.fromkeys(tags))
         first: list[str] | None = None
         try:
             for _ in range(TAG_CONFLICT_ATTEMPTS):
-                got = self.http.request("GET", route, path=path, media=ICA_V4)
+                got = self.http.send(R["analysis.get"], path=path)
                 body = got.json() if got.content else {}
                 missing = _merge_user_tags(body, wanted)
                 first = missing if first is None else first
                 if not missing:
                     return first
                 etag = got.headers.get("ETag")
-                response = self.http.request("PUT", route, path=path, json=body, media=ICA_V4,
-                                             headers={"If-Match": etag} if etag else None, raise_errors=False)
+                response = self.http.send(R["analysis.update"], path=path, json=body,
+                                          headers={"If-Match": etag} if etag else None, raise_errors=False)
                 if response.status_code == 409 and etag:
                     continue
-                self.http.check(response, "PUT " + route)
+                self.http.check(response, R["analysis.update"].call)
                 return first
-            raise Conflict("ICA", "PUT " + route, 409,
+            raise Conflict("ICA", R["analysis.update"].call, 409,
                            f"analysis {analysis_id} kept changing while tagging it ({TAG_CONFLICT_ATTEMPTS} attempts)")
         finally:
             self.cache.clear()
 
     def upload_bytes(self, project_id: str, data_id: str, content: bytes) -> None:
-        route = D + ":createTemporaryCredentials"
         try:
-            body = self.http.call("POST", route, path={"projectId": project_id, "dataId": data_id}, json={},
-                                  media=ICA_V3)
+            body = self.http.fetch(R["data.temp_credentials"], path={"projectId": project_id, "dataId": data_id},
+                                   json={})
             creds = transfer.AwsTempCredentials.from_api(body)
             needs_name = not creds.object_prefix or creds.object_prefix.endswith("/")
             name = self.get_data(project_id, data_id).name if needs_name else ""

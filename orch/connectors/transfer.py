@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orch.connectors import redact
+from orch.connectors.routes import ICA_ROUTES
 from orch.errors import ApiError
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
@@ -37,7 +38,7 @@ class AwsTempCredentials:
                         bucket=aws["bucket"], object_prefix=aws.get("objectPrefix") or "",
                         sse_algorithm=aws.get("serverSideEncryptionAlgorithm") or None)
         except (KeyError, TypeError):
-            raise ApiError("ICA", "POST /api/projects/{projectId}/data/{dataId}:createTemporaryCredentials", None,
+            raise ApiError("ICA", ICA_ROUTES["data.temp_credentials"].call, None,
                            "the response holds no AWS temporary credentials") from None
         for secret in (creds.access_key, creds.secret_key, creds.session_token):
             redact.register_secret(secret)

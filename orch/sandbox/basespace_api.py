@@ -272,10 +272,13 @@ def delete_dataset(ctx: Ctx, id: str) -> Response:
     return json_response(trash_json(item))
 
 
+@_v1
 def delete_run(ctx: Ctx, id: str) -> Response:
+    """``DELETE /v1pre3/runs/{id}`` (public production code; not in the v2 swagger). The body's shape is
+    unverified: the v1pre3 envelope around the trash item."""
     _need_scope(ctx, "MOVETOTRASH GLOBAL")
     item = ctx.world.move_to_trash(_run(ctx, id), ctx.now)
-    return json_response(trash_json(item))
+    return json_response({"Response": trash_json(item), "ResponseStatus": {}, "Notifications": []})
 
 
 def list_trash(ctx: Ctx) -> Response:
@@ -298,7 +301,12 @@ def token_current(ctx: Ctx) -> Response:
                           "ResponseStatus": {}, "Notifications": []})
 
 
+def current_user(ctx: Ctx) -> Response:
+    return json_response(USER)
+
+
 ROUTES: list[Route] = [
+    Route("GET", "/v2/users/current", current_user),
     Route("GET", "/v1pre3/users/current/projects", list_projects),
     Route("GET", "/v1pre3/oauthv2/token/current", token_current),
     Route("GET", "/v2/projects/<id>", get_project),
@@ -308,7 +316,7 @@ ROUTES: list[Route] = [
     Route("DELETE", "/v2/datasets/<id>", delete_dataset),
     Route("GET", "/v2/runs", list_runs),
     Route("GET", "/v2/runs/<id>", get_run),
-    Route("DELETE", "/v2/runs/<id>", delete_run),
+    Route("DELETE", "/v1pre3/runs/<id>", delete_run),
     Route("POST", "/v2/archive", _bulk(False)),
     Route("POST", "/v2/restore", _bulk(True)),
     Route("GET", "/v2/trash", list_trash),

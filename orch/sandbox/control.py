@@ -45,6 +45,22 @@ def reset_requests(ctx: Ctx) -> Response:
     return json_response(ctx.sandbox.request_counts())
 
 
+def refuse_route(ctx: Ctx) -> Response:
+    """``{"route": "DELETE /v2/datasets/{id}", "refuse": true}``: answer it like an unknown route (or not)."""
+    from orch.errors import ConfigError
+    from orch.sandbox.server import normalise_route
+
+    body = ctx.json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("route"), str):
+        raise HttpError(400, 'give {"route": "METHOD /path", "refuse": true|false}')
+    try:
+        route = normalise_route(body["route"])
+    except ConfigError as exc:
+        raise HttpError(400, str(exc)) from None
+    (ctx.world.refused_routes.add if body.get("refuse", True) else ctx.world.refused_routes.discard)(route)
+    return json_response({"refused": sorted(ctx.world.refused_routes)})
+
+
 def _file(ctx: Ctx, dataId: str, op: str):
     token = ctx.arg("token") or ""
     if not hmac.compare_digest(token, ctx.sandbox.file_token(dataId, op)):
@@ -75,6 +91,7 @@ ROUTES = [
     Route("POST", "/_sandbox/clock", move_clock),
     Route("GET", "/_sandbox/requests", get_requests),
     Route("POST", "/_sandbox/requests:reset", reset_requests),
+    Route("POST", "/_sandbox/refuse", refuse_route),
     Route("GET", "/_sandbox/files/<dataId>", download),
     Route("PUT", "/_sandbox/files/<dataId>", upload),
 ]

@@ -77,6 +77,8 @@ class _App:
         template = route.template
         environ[ROUTE_KEY] = template
         sb = self.sandbox
+        if template in sb.refused_routes():  # as a server that does not know the route: 404, no item named
+            return self._error(api, 404, "No HTTP resource was found that matches the request URI.", None)
         with sb.lock:
             now = sb.clock.now()
             sb.settle(now)
@@ -109,8 +111,9 @@ class Sandbox:
 
     def __init__(self, world: World | Mapping | str | Path, *, latency_ms: float = 0, error_rate: float = 0.0,
                  rate_limit: float = 0.0, seed: int = 0, reset_rate: float = 0.0, host: str = "127.0.0.1",
-                 port: int = 0):
+                 port: int = 0, refuse_routes: list[str] | tuple[str, ...] = ()):
         self.world: World = world if isinstance(world, World) else load_world(world)
+        self.world.refused_routes = {normalise_route(r) for r in (*self.world.refused_routes, *refuse_routes)}
         self.clock = SandboxClock(self.world.now)
         self.lock = threading.RLock()
         self.s3 = SandboxS3()
@@ -208,6 +211,14 @@ class Sandbox:
     def __repr__(self) -> str:  # never the keys
         return f"Sandbox({self.base_url or 'not started'})"
 
+    # ------------------------------------------------------------------ refused routes
+    def refuse_route(self, route: str) -> None:
+        """Answer ``"METHOD /template"`` (as /_sandbox/requests names it) like an unknown route."""
+        self.world.refused_routes.add(normalise_route(route))
+
+    def refused_routes(self) -> set[str]:
+        return self.world.refused_routes
+
     # ------------------------------------------------------------------ state
     def ica_authorized(self, request: Request) -> bool:
         key = request.headers.get("X-API-Key", "")
@@ -282,12 +293,29 @@ class Sandbox:
             self._counts.clear()
 
 
+def normalise_route(route: str) -> str:
+    """``"DELETE /v2/datasets/{id}"`` -> the template the request log uses; ConfigError if no such route."""
+    parts = route.split()
+    if len(parts) != 2:
+        raise ConfigError(f"refuse route {route!r}: give 'METHOD /path', e.g. 'DELETE /v2/datasets/{{id}}'")
+    method, path = parts[0].upper(), parts[1]
+    for prefix in (ICA_PREFIX, BS_PREFIX):
+        if path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+    known = {r.template for r in (*ica_api.ROUTES, *basespace_api.ROUTES)}
+    wanted = f"{method} {path}"
+    if wanted not in known:
+        raise ConfigError(f"refuse route {route!r}: the sandbox serves no such route (see orch/sandbox/README.md)")
+    return wanted
+
+
 def serve(world_path: str, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0, error_rate: float = 0.0,
-          rate_limit: float = 0.0, seed: int = 0, reset_rate: float = 0.0) -> None:
+          rate_limit: float = 0.0, seed: int = 0, reset_rate: float = 0.0,
+          refuse_routes: tuple[str, ...] | list[str] = ()) -> None:
     """``orch sandbox serve``: print the three URL lines, serve until Ctrl-C."""
     try:
         sandbox = Sandbox(world_path, latency_ms=latency_ms, error_rate=error_rate, rate_limit=rate_limit, seed=seed,
-                          reset_rate=reset_rate, host=host, port=port)
+                          reset_rate=reset_rate, host=host, port=port, refuse_routes=refuse_routes)
     except ValueError as exc:  # a fault option out of range
         raise ConfigError(f"sandbox serve: {exc}") from None
     try:

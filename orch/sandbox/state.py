@@ -346,6 +346,7 @@ class World:
     runs: list[Run] = field(default_factory=list)
     runs_by_id: dict[str, Run] = field(default_factory=dict)
     trash: list[TrashItem] = field(default_factory=list)
+    refused_routes: set[str] = field(default_factory=set)  # "METHOD /template" answered like unknown routes
     _due: list[tuple[datetime, int, str, str]] = field(default_factory=list, repr=False)
     _seq: int = 0
 

@@ -188,6 +188,10 @@ WORLD_SCHEMA: dict[str, Any] = {
         }),
         "timing": _obj({k: _DURATION for k in ("archive", "unarchive", "delete", "link_batch")},
                        description="Sandbox-clock durations of asynchronous work."),
+        "sandbox": _obj({
+            "refuse_routes": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Z]+ /\S+$"},
+                              "description": "Routes answered like unknown ones (404), e.g. 'DELETE /v2/datasets/{id}'."},
+        }, description="Sandbox-only behaviour switches."),
     }, ["format_version"]),
 }
 
@@ -359,6 +363,7 @@ def _build(doc: Mapping, source: str) -> World:
         world.access_token = bs["access_token"]
     if "scopes" in bs:
         world.scopes = list(bs["scopes"])
+    world.refused_routes = set((doc.get("sandbox") or {}).get("refuse_routes") or ())
 
     # ICA projects and the data they own; links come second (they need their owners).
     pending_links: list[tuple[IcaProject, str, str, str]] = []
@@ -639,4 +644,5 @@ def dump_world(world: World, now: datetime | None = None) -> dict[str, Any]:
             "trash": trash,
         },
         "timing": {k: _dur(getattr(world.timing, k)) for k in ("archive", "unarchive", "delete", "link_batch")},
+        **({"sandbox": {"refuse_routes": sorted(world.refused_routes)}} if world.refused_routes else {}),
     }

@@ -119,7 +119,9 @@ def test_archive_rejects_more_than_250_ids(sandbox):
 def test_delete_moves_to_trash_and_trash_empties(sandbox):
     ds = "ds.00000000000000000000000000000001"
     assert requests.delete(sandbox.basespace_url + f"/v2/datasets/{ds}", headers=H).status_code == 200
-    assert requests.delete(sandbox.basespace_url + "/v2/runs/2001", headers=H).status_code == 200
+    assert requests.delete(sandbox.basespace_url + "/v2/runs/2001", headers=H).status_code == 405  # not in the swagger
+    deleted = requests.delete(sandbox.basespace_url + "/v1pre3/runs/2001", headers=H)
+    assert deleted.status_code == 200 and deleted.json()["Response"]["DeletedRun"]["Id"] == "2001"
     assert get(sandbox, f"/v2/datasets/{ds}").status_code == 404
     trash = get(sandbox, "/v2/trash").json()
     assert trash["Paging"]["TotalCount"] == 2 and TRASH_FIELDS <= set(trash["Items"][0])
@@ -133,7 +135,7 @@ def test_token_scopes_from_the_world(make_sandbox, small_world):
     sb = make_sandbox(small_world)
     body = get(sb, "/v1pre3/oauthv2/token/current").json()
     assert body["Response"]["Scopes"] == ["READ GLOBAL"]
-    r = requests.delete(sb.basespace_url + "/v2/runs/2001", headers=H)
+    r = requests.delete(sb.basespace_url + "/v1pre3/runs/2001", headers=H)
     assert r.status_code == 403
     bad = get(sb, "/v1pre3/oauthv2/token/current", headers={"x-access-token": "wrong"})
     assert bad.status_code == 401 and "ResponseStatus" in bad.json()
@@ -142,3 +144,20 @@ def test_token_scopes_from_the_world(make_sandbox, small_world):
 @pytest.mark.parametrize("params", [{"SortBy": "Colour"}, {"SortDir": "Up"}, {"Offset": "-1"}, {"isarchived": "maybe"}])
 def test_bad_parameters_are_400(sandbox, params):
     assert get(sandbox, "/v2/datasets", **params).status_code == 400
+
+
+def test_a_refused_route_answers_like_an_unknown_one(make_sandbox, small_world):
+    """--refuse-route / world sandbox.refuse_routes / POST /_sandbox/refuse: 404 naming no item."""
+    small_world["sandbox"] = {"refuse_routes": ["DELETE /v2/datasets/{id}"]}
+    sb = make_sandbox(small_world)
+    ds = "ds.00000000000000000000000000000001"
+    r = requests.delete(sb.basespace_url + f"/v2/datasets/{ds}", headers=H)
+    assert r.status_code == 404 and ds not in r.text
+    assert get(sb, f"/v2/datasets/{ds}").status_code == 200  # nothing happened
+    assert requests.get(sb.control_url + "/requests", timeout=5).json()["by_route"] == {
+        "DELETE /v2/datasets/{id}": 1, "GET /v2/datasets/{id}": 1}
+    on = requests.post(sb.control_url + "/refuse", json={"route": "DELETE /v1pre3/runs/{id}"}, timeout=5)
+    assert on.json()["refused"] == ["DELETE /v1pre3/runs/{id}", "DELETE /v2/datasets/{id}"]
+    assert requests.delete(sb.basespace_url + "/v1pre3/runs/2001", headers=H).status_code == 404
+    bad = requests.post(sb.control_url + "/refuse", json={"route": "DELETE /v2/nothing/{id}"}, timeout=5)
+    assert bad.status_code == 400 and "no such route" in bad.json()["error"]
