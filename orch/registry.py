@@ -2,17 +2,23 @@
 
 Each matcher and action is a class registered under its policy name. The class carries
 its JSON Schema fragment and its typed parameters; the policy JSON Schema, lint and the
-docs are generated from the registry, so adding a class is all it takes to add a keyword.
+docs are generated from the registry. An action class also carries every per-kind rule the
+engine needs (plan order, destructiveness, conflict rank, phrases, its planner step and its
+executor: see ``orch.actions.base.BaseAction``), so adding a class is all it takes to add an
+action kind; the engine looks kinds up here (``orch.engine.kinds``), never by a table of names.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Iterator, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Iterator, Protocol, TypeVar
 
 from orch.inventory import IcaAnalysis, Resource
+
+if TYPE_CHECKING:
+    from orch.actions.base import BaseAction
 
 T = TypeVar("T", bound=type)
 
@@ -31,6 +37,10 @@ class Registry(Generic[T]):
             return cls
 
         return deco
+
+    def remove(self, name: str) -> None:
+        """Unregister ``name`` (tests that register a throwaway kind clean up with this)."""
+        self._items.pop(name, None)
 
     def get(self, name: str) -> T | None:
         return self._items.get(name)
@@ -86,16 +96,10 @@ class ActionSpec:
     name: str
     params: Any  # an instance of the action class's ``Params`` dataclass
 
-
-class Action:
-    """An action kind. Execution lives in the engine (orch/engine/executors.py)."""
-
-    name: ClassVar[str]
-    resource_kinds: ClassVar[frozenset[str]] = frozenset()
-    destructive: ClassVar[bool] = False
-    schema: ClassVar[dict[str, Any]] = {}
-    description: ClassVar[str] = ""
+    def values(self) -> dict[str, Any]:
+        """The params as the plain mapping the action-kind hooks read (as in a plan's ``params``)."""
+        return asdict(self.params) if is_dataclass(self.params) else dict(self.params or {})
 
 
 matchers: Registry[type[Matcher]] = Registry("matcher")
-actions: Registry[type[Action]] = Registry("action")
+actions: Registry[type["BaseAction"]] = Registry("action")

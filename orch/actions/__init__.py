@@ -1,7 +1,8 @@
-"""The registered actions. Importing this package registers them all."""
+"""The registered action kinds. Importing this package registers them all (one class each)."""
 
-from orch.actions import kinds  # noqa: F401  (registration)
+from orch.actions import handoff, storage  # noqa: F401  (registration)
 from orch.actions.base import BaseAction
-from orch.actions.kinds import LinkParams, ManifestParams, TagParams, UnarchiveParams
+from orch.actions.handoff import LinkParams, ManifestParams, TagParams
+from orch.actions.storage import UnarchiveParams
 
 __all__ = ["BaseAction", "LinkParams", "ManifestParams", "TagParams", "UnarchiveParams"]

@@ -12,16 +12,20 @@ import logging
 from typing import Any, Callable, Mapping
 
 from orch.engine.executors import ApplyContext, executor_for, reread
+from orch.engine.kinds import kind
 from orch.engine.limits import Protect, destructive_refusal, resource_tags
 from orch.engine.plan import ActionResult, ApplyReport, Outcome, Plan, PlannedAction
 from orch.errors import OrchError
 
 log = logging.getLogger(__name__)
 
-#: actions on an ICA folder that reach everything under it
-FOLDER_REACHING = frozenset({"archive", "unarchive", "delete"})
-#: actions whose resource may have been reached from (protected) analyses
-LIFECYCLE_ACTIONS = FOLDER_REACHING
+
+
+def _lifecycle(action: PlannedAction) -> bool:
+    """A storage action: on an ICA folder it reaches everything under it, and its resource may have
+    been reached from (protected) analyses."""
+    cls = kind(action.action)
+    return cls is not None and cls.lifecycle
 
 
 class Applier:
@@ -63,9 +67,10 @@ class Applier:
             if refused is not None:
                 finish(refused)
                 continue
-            if action.action == "purge_trash" and action.depends_on and all(
-                    results[d].outcome == Outcome.SKIPPED for d in action.depends_on):
-                finish(ActionResult(action, Outcome.SKIPPED, "no BaseSpace delete was done in this apply"))
+            cls = kind(action.action)
+            unneeded = cls.unneeded(action, [results[d] for d in action.depends_on]) if cls is not None else None
+            if unneeded:
+                finish(ActionResult(action, Outcome.SKIPPED, unneeded))
                 continue
             try:
                 executor = executor_for(action)
@@ -137,7 +142,7 @@ class Applier:
         re-read them now (one listing of their project) so a protection added after the plan counts."""
         reach = action.resource.get("reached_from") or {}
         ids = (reach.get("analyses") or []) if isinstance(reach, dict) else []
-        if not ids or action.action not in LIFECYCLE_ACTIONS:
+        if not ids or not _lifecycle(action):
             return None
         project = str(reach.get("project_id"))
         try:
@@ -156,7 +161,7 @@ class Applier:
         """Archive, unarchive and delete of an ICA folder reach everything under it: list it now and
         refuse when anything there is protected by name, id or tag (or it cannot be listed)."""
         r = action.resource
-        if not (r.kind == "ica.data" and action.action in FOLDER_REACHING and (r.path or "").endswith("/")
+        if not (r.kind == "ica.data" and _lifecycle(action) and (r.path or "").endswith("/")
                 and self.protect.reaches_inside):
             return None
         try:
@@ -173,10 +178,7 @@ class Applier:
             ledger.record(r, when=self.ctx.now)
         except Exception as exc:  # the audit log must not hide the result; a lost managed entry is loud
             log.error("could not record %s %s in the ledger: %s", r.action.action, r.action.id, exc)
-            if r.action.action == "mark_managed" and r.outcome == Outcome.DONE:
+            cls = kind(r.action.action)
+            if cls is not None and cls.records_handoff and r.outcome == Outcome.DONE:
                 r.outcome = Outcome.FAILED
                 r.message = f"could not record in the ledger: {exc}"
-
-
-def apply_plan(plan: Plan, ctx: ApplyContext, **kw) -> ApplyReport:
-    return Applier(ctx, **kw).apply(plan)

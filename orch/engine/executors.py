@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import Any, Callable, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
+from orch.engine.fingerprint import decision_fingerprint
+from orch.engine.kinds import need
+from orch.engine.limits import user_tags
+from orch.engine.manifest import render_manifest
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
-from orch.engine.planner import decision_fingerprint, render_manifest, user_tags
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
 from orch.inventory import Resource
-
-IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
+from orch.vocab import BSSH_DATA_KINDS, IN_TRANSIT
 
 
 @dataclass
@@ -249,7 +251,8 @@ class IcaDataExecutor(Executor):
         if status not in NEEDS[kind]:  # whatever the plan says: never delete archived data in one step
             return result(action, Outcome.REFUSED_STALE, f"the data is {status}; {kind} needs it "
                                                          f"{' or '.join(sorted(NEEDS[kind]))}; plan again")
-        getattr(ica, kind)(r.project_id, r.id)
+        verb = {"archive": ica.archive, "unarchive": ica.unarchive, "delete": ica.delete}[kind]
+        verb(r.project_id, r.id)
         if kind == "unarchive" and action.params.get("then") == "delete":
             return result(action, Outcome.DONE, "unarchive requested; a later run deletes it once available")
         return result(action, Outcome.DONE, {"archive": "archive requested", "unarchive": "unarchive requested",
@@ -367,21 +370,26 @@ class TagExecutor(Executor):
         return _guarded(go, action)
 
 
-_ICA_DATA = IcaDataExecutor()
-_BULK = BsshBulkExecutor()
-_BSSH_DELETE = BsshDeleteExecutor()
-_BY_KIND: dict[str, Executor] = {"link": LinkExecutor(), "manifest": ManifestExecutor(),
-                                 "mark_managed": MarkManagedExecutor(), "purge_trash": PurgeTrashExecutor(),
-                                 "tag": TagExecutor()}
+# One instance per executor; the action classes name theirs (``BaseAction.executor_for``).
+LINK = LinkExecutor()
+MANIFEST = ManifestExecutor()
+MARK_MANAGED = MarkManagedExecutor()
+TAG = TagExecutor()
+PURGE_TRASH = PurgeTrashExecutor()
+ICA_DATA = IcaDataExecutor()
+BSSH_BULK = BsshBulkExecutor()
+BSSH_DELETE = BsshDeleteExecutor()
+
+
+def storage_executor(action: str, resource_kind: str) -> Executor:
+    """archive / unarchive / delete: ICA data one call each; BaseSpace archive and restore in bulk."""
+    if resource_kind == "ica.data":
+        return ICA_DATA
+    if resource_kind in BSSH_DATA_KINDS:
+        return BSSH_DELETE if action == "delete" else BSSH_BULK
+    raise ConfigError(f"no executor for {action} on {resource_kind}")
 
 
 def executor_for(action: PlannedAction) -> Executor:
-    if action.action in _BY_KIND:
-        return _BY_KIND[action.action]
-    kind = action.resource.kind
-    if action.action in ("archive", "unarchive", "delete"):
-        if kind == "ica.data":
-            return _ICA_DATA
-        if kind in ("bssh.dataset", "bssh.run"):
-            return _BSSH_DELETE if action.action == "delete" else _BULK
-    raise ConfigError(f"no executor for {action.action} on {kind}")
+    """The executor the action's kind names for its resource kind."""
+    return need(action.action).executor_for(action.resource.kind)

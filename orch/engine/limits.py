@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from orch.engine.plan import PlannedAction, is_destructive
+from orch.inventory import Resource
 from orch.policy.model import Limits, Policy
 
 
@@ -184,6 +185,12 @@ def resource_tags(raw: Mapping[str, Any] | None) -> list[str]:
         for key in ("userTags", "technicalTags"):
             out.extend(str(t) for t in tags.get(key) or [])
     return out
+
+
+def user_tags(r: Resource) -> list[str]:
+    """The user tags of an ICA analysis or data item (what the ``tag`` action adds)."""
+    tags = r.attr("tags.userTags", None)
+    return [str(t) for t in tags] if isinstance(tags, list) else []
 
 
 def destructive_refusal(action: PlannedAction, policy_allows: bool | None) -> str | None:

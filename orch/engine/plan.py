@@ -5,7 +5,8 @@ here is pure: ids and fingerprints are sha256 over canonical JSON, actions are s
 stated key with dependencies first, and ``to_json`` gives byte-identical output for the same
 inputs apart from ``created_at``.
 
-Sort order (``sort_key``): policy name, action rank (``ACTION_ORDER``), resource kind,
+Sort order (``sort_key``): policy name, action rank (``kinds.action_order()``: each action class's
+``order``), resource kind,
 resource path (else name), resource id, action id; then a stable topological pass puts every
 action after the actions it ``depends_on`` (among ready actions the smallest key goes first).
 """
@@ -23,20 +24,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from orch.engine import kinds
 from orch.errors import ConfigError, OrchError
 from orch.timeutil import format_ts, parse_ts, utcnow
 
 FORMAT_VERSION = "1"
 
-#: action kinds in their display/sort rank (hand-off flow first, destructive last)
-ACTION_ORDER: tuple[str, ...] = (
-    "link", "manifest", "mark_managed", "tag", "archive", "unarchive", "delete", "purge_trash",
-)
-ACTION_KINDS = frozenset(ACTION_ORDER)
 RESOURCE_KINDS: tuple[str, ...] = (
     "ica.project", "ica.analysis", "ica.data", "bssh.project", "bssh.dataset", "bssh.run", "bssh.trash",
 )
-DESTRUCTIVE_ACTIONS = frozenset({"delete", "purge_trash"})
 
 _ID_LEN = 16  # hex chars of an action id (64 bits)
 _FP_LEN = 32  # hex chars of a fingerprint (128 bits)
@@ -80,11 +76,6 @@ def action_id(policy: str, action: str, resource_kind: str, resource_id: str,
 def fingerprint(resource_fields: Mapping[str, Any]) -> str:
     """Stable hash of the resource fields a decision used (field name -> value)."""
     return _sha256(dict(resource_fields))[:_FP_LEN]
-
-
-def resource_fingerprint(resource: Any, fields: Iterable[str]) -> str:
-    """``fingerprint`` of an inventory object's fields (dotted paths; missing fields are null)."""
-    return fingerprint({f: resource.attr(f, None) for f in sorted(set(fields))})
 
 
 # ---------------------------------------------------------------- model
@@ -166,10 +157,9 @@ class PlannedAction:
         return is_destructive(self)
 
     def display_action(self) -> str:
-        """``unarchive → delete`` for the first step of a two-phase delete, else the kind."""
-        if self.action == "unarchive" and self.params.get("then") == "delete":
-            return "unarchive → delete"
-        return self.action
+        """The kind as shown (``unarchive → delete`` for the first step of a two-phase delete)."""
+        cls = kinds.kind(self.action)
+        return cls.display(self.params) if cls is not None else self.action
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -193,14 +183,10 @@ class PlannedAction:
 
 
 def is_destructive(action: PlannedAction | str, params: Mapping[str, Any] | None = None) -> bool:
-    """delete and purge_trash; ``unarchive`` with ``then: delete`` is the first step of a delete."""
+    """What the action's kind says (``BaseAction.is_destructive``), e.g. ``unarchive`` with ``then: delete``."""
     if isinstance(action, PlannedAction):
-        kind, params = action.action, action.params
-    else:
-        kind = action
-    if kind in DESTRUCTIVE_ACTIONS:
-        return True
-    return kind == "unarchive" and (params or {}).get("then") == "delete"
+        return kinds.is_destructive(action.action, action.params)
+    return kinds.is_destructive(action, params)
 
 
 @dataclass(frozen=True)
@@ -218,10 +204,7 @@ class PlanIssue:
 
 
 def _action_rank(kind: str) -> int:
-    try:
-        return ACTION_ORDER.index(kind)
-    except ValueError:
-        return len(ACTION_ORDER)
+    return kinds.rank_in_order(kind)
 
 
 def sort_key(a: PlannedAction) -> tuple:
@@ -306,10 +289,6 @@ class Plan:
     @property
     def summary(self) -> dict[str, int]:
         return summarize(self.actions)
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.actions)
 
     @property
     def destructive_actions(self) -> list[PlannedAction]:
@@ -506,7 +485,7 @@ def plan_schema() -> dict[str, Any]:
             "id": {**_ID, "description": "Stable hash of policy, action, resource and params."},
             "policy": {"type": "string", "minLength": 1},
             "group": {"type": "string"},
-            "action": {"enum": list(ACTION_ORDER),
+            "action": {"enum": list(kinds.action_order()),
                        "description": "unarchive with params.then = delete is the first step of a delete."},
             "resource": resource,
             "params": {"type": "object"},

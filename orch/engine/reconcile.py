@@ -12,17 +12,30 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from orch.engine.kinds import kind
 from orch.engine.plan import PlannedAction, is_destructive
 
-LIFECYCLE = frozenset({"archive", "unarchive", "delete"})
-ANALYSIS_ACTIONS = frozenset({"manifest", "mark_managed"})
+DESTRUCTIVE_RANK = 1 << 10
 
 
 def rank(a: PlannedAction) -> int:
-    """Which lifecycle action wins on one resource: destructive > archive > unarchive > the rest."""
+    """Which lifecycle action wins on one resource: destructive > the kinds' ``rank`` (archive > unarchive)."""
     if is_destructive(a):
-        return 3
-    return {"archive": 2, "unarchive": 1}.get(a.action, 0)
+        return DESTRUCTIVE_RANK
+    cls = kind(a.action)
+    return cls.rank if cls is not None else 0
+
+
+def _is(a: PlannedAction, attr: str) -> bool:
+    """The action's kind has the flag ``attr`` (``lifecycle``, ``shares_storage``)."""
+    cls = kind(a.action)
+    return bool(cls is not None and getattr(cls, attr))
+
+
+def _after_links(a: PlannedAction) -> bool:
+    """Part of a hand-off that follows its links (manifest, the ledger record)."""
+    cls = kind(a.action)
+    return cls is not None and cls.analysis_phase > 1
 
 
 def reconcile(actions: list[PlannedAction], order: Mapping[str, int], notes: list[str]) -> list[PlannedAction]:
@@ -32,7 +45,7 @@ def reconcile(actions: list[PlannedAction], order: Mapping[str, int], notes: lis
     replaced: dict[str, str] = {}
     groups: dict[tuple, list[PlannedAction]] = {}
     for a in actions:
-        if a.action in LIFECYCLE:
+        if _is(a, "lifecycle"):
             key: tuple = ("lifecycle", a.resource.kind, a.resource.id)
         else:
             key = ("same", a.action, a.resource.kind, a.resource.id, _canon(a.params))
@@ -77,18 +90,18 @@ def handoff_first(actions: list[PlannedAction], notes: list[str] | None = None) 
     the links of files at or under its path and on the actions that depend on those links
     (manifest, mark_managed); if the hand-off fails, the lifecycle action is not run.
     """
-    links = [a for a in actions if a.action == "link" and a.resource.kind == "ica.data" and a.resource.path]
+    links = [a for a in actions if _is(a, "shares_storage") and a.resource.kind == "ica.data" and a.resource.path]
     if not links:
         return
     for a in actions:
-        if a.action not in LIFECYCLE or a.resource.kind != "ica.data" or not a.resource.path:
+        if not _is(a, "lifecycle") or a.resource.kind != "ica.data" or not a.resource.path:
             continue
         path = a.resource.path
         under = {x.id for x in links if x.resource.project_id == a.resource.project_id
                  and (x.resource.path == path or (path.endswith("/") and x.resource.path.startswith(path)))}
         if not under:
             continue
-        after = under | {x.id for x in actions if x.action in ANALYSIS_ACTIONS and under & set(x.depends_on)}
+        after = under | {x.id for x in actions if _after_links(x) and under & set(x.depends_on)}
         a.depends_on = sorted(set(a.depends_on) | after)
         if notes is not None:  # legal, but worth a look: the recipients' links point at this very data
             notes.append(f"{a.policy}: {a.action} of {a.resource.label()} runs after this plan hands off "

@@ -3,9 +3,10 @@
 Everything renders to a string through an explicit console width so output never depends on
 the terminal it happens to run in; ``print_plan`` / ``ApplyProgress`` write to a given console.
 
-Markers (Terraform-like): ``+`` adds (link, manifest, mark_managed, tag), ``~`` changes a
-storage tier (archive, unarchive), ``!`` destroys (delete, purge_trash, and ``unarchive``
-whose ``then`` is ``delete`` — the first step of a two-phase delete). Destructive rows are bold red.
+Markers (Terraform-like, each action class's ``marker``): ``+`` adds (link, manifest, mark_managed,
+tag), ``~`` changes a storage tier (archive, unarchive), ``!`` destroys (every destructive action:
+delete, purge_trash, and ``unarchive`` whose ``then`` is ``delete`` — the first step of a two-phase
+delete). Destructive rows are bold red. Phrases and parameter details come from the action classes too.
 
 The table is for people: one short line per resource (a file's base name, a folder's last
 segments; the kind and id on a dim second line from ``WIDE`` columns on), a reason stated once per
@@ -30,7 +31,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from orch.engine.plan import ACTION_ORDER, ActionResult, ApplyReport, Outcome, Plan, PlannedAction, ResourceRef
+from orch.engine.kinds import kind, ordered
+from orch.engine.plan import ActionResult, ApplyReport, Outcome, Plan, PlannedAction, ResourceRef
 
 DEFAULT_WIDTH = 120
 WIDE = 160  # from this console width on, the table shows each resource's id on a dim second line
@@ -40,17 +42,7 @@ FOLDER_LIMIT = 44  # longest short name of a folder (its analysis folder's start
 EXAMPLES = 3  # resources named per row of the large-plan summary
 FORMATS = ("table", "json", "markdown")
 
-_PHRASES = {
-    "link": "{n} to link",
-    "manifest": "{n} manifest{s}",
-    "mark_managed": "{n} to mark managed",
-    "tag": "{n} to tag",
-    "archive": "{n} to archive",
-    "unarchive": "{n} to unarchive",
-    "delete": "{n} to delete",
-    "purge_trash": "{n} trash purge{s}",
-}
-_ADD = {"link", "manifest", "mark_managed", "tag"}
+_MARKER_STYLE = {"+": "green", "~": "yellow", "!": "bold red"}
 
 _OUTCOME_STYLE = {
     Outcome.DONE: ("✓", "green"),
@@ -66,7 +58,13 @@ _OUTCOME_STYLE = {
 def marker(action: PlannedAction) -> str:
     if action.destructive:
         return "!"
-    return "+" if action.action in _ADD else "~"
+    cls = kind(action.action)
+    return cls.marker if cls is not None else "~"
+
+
+def _phrase(name: str, n: int, done: bool = False) -> str:
+    cls = kind(name)
+    return cls.phrase(n, done) if cls is not None else f"{n} {name}"
 
 
 def resource_label(action: PlannedAction) -> str:
@@ -120,24 +118,10 @@ def short_label(action: PlannedAction) -> str:
 
 
 def param_details(action: PlannedAction, short: bool = False) -> str:
-    """The parameters that matter to a reviewer, in a few words ("" when none). ``short``: the
-    manifest's file name cut to fit a table line (Markdown and JSON keep the full path)."""
-    p = action.params
-    to = p.get("to_project") or p.get("to_project_id")
-    if action.action == "link" and to:
-        return f"into {to}"
-    if action.action == "manifest":
-        rows = p.get("rows")
-        where = f" in {to}" if to and not short else ""  # the table's reason names the destination
-        path = str(p.get("path", ""))
-        if short and path:
-            path = str(p.get("folder") or path.rsplit("/", 1)[0] + "/")
-        return f"{path}{where}" + (f" ({rows} row{'s' if rows != 1 else ''})" if rows is not None else "")
-    if action.action == "unarchive" and p.get("then") == "delete" and not short:  # the table's action says so
-        return "then delete, in a later run once it is available"
-    if action.action == "tag" and p:
-        return ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
-    return ""
+    """The parameters that matter to a reviewer, in a few words ("" when none; the kind's ``details``).
+    ``short``: cut to fit a table line (Markdown and JSON keep the full path)."""
+    cls = kind(action.action)
+    return cls.details(action.params, short) if cls is not None else ""
 
 
 def full_reason(action: PlannedAction) -> str:
@@ -152,17 +136,13 @@ def _plural(n: int) -> str:
 
 
 def summary_phrases(actions: Iterable[PlannedAction]) -> list[str]:
-    actions = list(actions)
-    counts = Counter(a.action for a in actions)
-    then_delete = sum(1 for a in actions if a.action == "unarchive" and a.params.get("then") == "delete")
-    kinds = [k for k in ACTION_ORDER if counts[k]] + sorted(k for k in counts if k not in ACTION_ORDER)
+    params: dict[str, list[dict[str, Any]]] = {}
+    for a in actions:
+        params.setdefault(a.action, []).append(a.params)
     out = []
-    for kind in kinds:
-        n = counts[kind]
-        phrase = _PHRASES.get(kind, "{n} " + kind).format(n=n, s=_plural(n))
-        if kind == "unarchive" and then_delete:
-            phrase += " (then delete)" if then_delete == n else f" ({then_delete} then delete)"
-        out.append(phrase)
+    for name in ordered(params):
+        cls = kind(name)
+        out.append(_phrase(name, len(params[name])) + (cls.summary_note(params[name]) if cls is not None else ""))
     return out
 
 
@@ -226,7 +206,8 @@ def _legend(hint: bool = True) -> Text:
 
 
 def _marker_text(a: PlannedAction) -> Text:
-    return Text(marker(a), style="bold red" if a.destructive else ("green" if a.action in _ADD else "yellow"))
+    m = marker(a)
+    return Text(m, style=_MARKER_STYLE.get(m, "yellow"))
 
 
 def _reason_text(a: PlannedAction, block_size: int) -> Text:
@@ -349,10 +330,6 @@ def plan_renderables(plan: Plan, width: int = DEFAULT_WIDTH, max_rows: int = MAX
     return parts
 
 
-def plan_renderable(plan: Plan, width: int = DEFAULT_WIDTH, max_rows: int = MAX_ROWS) -> RenderableType:
-    return Group(*plan_renderables(plan, width, max_rows))
-
-
 def print_table(plan: Plan, console: Console, max_rows: int = MAX_ROWS) -> None:
     """The table view; the summary line is never wrapped (scripts and people grep it)."""
     for part in plan_renderables(plan, console.width, max_rows):
@@ -457,18 +434,6 @@ def print_plan(plan: Plan, fmt: str, console: Console | None = None) -> None:
 
 
 # ---------------------------------------------------------------- apply
-_DONE_PHRASES = {
-    "link": "{n} linked",
-    "manifest": "{n} manifest{s} written",
-    "mark_managed": "{n} marked managed",
-    "tag": "{n} tagged",
-    "archive": "{n} archive{s} requested",
-    "unarchive": "{n} unarchive{s} requested",
-    "delete": "{n} deleted",
-    "purge_trash": "{n} trash purge{s}",
-}
-
-
 def result_line(result: ActionResult, full: bool = False) -> Text:
     """One line per result: ``✓ done          link M-1_R1.fastq.gz — message``. ``full``: the
     kind, full path and id (for problems, so they can be found and retried)."""
@@ -548,8 +513,7 @@ class ApplyProgress:
 def done_phrases(report: ApplyReport) -> list[str]:
     """``12 linked``, ``2 manifests written``, ... for the actions done; ``3 already done``."""
     counts = Counter(r.action.action for r in report.results if r.outcome == Outcome.DONE)
-    kinds = [k for k in ACTION_ORDER if counts[k]] + sorted(k for k in counts if k not in ACTION_ORDER)
-    out = [_DONE_PHRASES.get(k, "{n} " + k).format(n=counts[k], s=_plural(counts[k])) for k in kinds]
+    out = [_phrase(k, counts[k], done=True) for k in ordered(counts)]
     skipped = sum(1 for r in report.results if r.outcome == Outcome.SKIPPED)
     if skipped:
         out.append(f"{skipped} already done")

@@ -369,13 +369,12 @@ class FileBuilder:
             if not (cls.resource_kinds & allowed):
                 self.error(apath, f"action {name!r} does not apply to {kind} resources "
                                   f"(only {', '.join(sorted(cls.resource_kinds))})")
-            if name == "manifest" and "for_each" not in raw:
-                self.error(apath, "manifest lists the files for_each selects: the policy needs for_each")
-            if cls.is_destructive(spec.params) and not allow_destructive:
+            if cls.needs_for_each and "for_each" not in raw:
+                self.error(apath, f"{name} {cls.needs_for_each}: the policy needs for_each")
+            if cls.is_destructive(spec.values()) and not allow_destructive:
                 self.error(apath, f"action {name!r} is destructive: the policy must say allow_destructive: true")
-            to = getattr(spec.params, "to", None)
-            if to is not None:
-                self._in_scope(to, scope, apath + (name, "to"))
+            for key, dest in cls.destinations(spec.params).items():
+                self._in_scope(dest, scope, apath + (name, key))
         limits = Limits()
         if "max_resources" in raw:
             mr = raw["max_resources"]

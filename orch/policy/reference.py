@@ -47,7 +47,7 @@ def reference_markdown() -> str:
         lines.append(f"| `{name}` | {kinds} | `{example}` | {cls.doc} |")
     lines += ["", "## Actions", "", "| action | acts on | destructive | params | meaning |", "|---|---|---|---|---|"]
     for name, cls in actions.items():
-        destructive = "yes" if cls.destructive else ("with `then: delete`" if name == "unarchive" else "no")
+        destructive = cls.destructive_doc or ("yes" if cls.destructive else "no")
         kinds = ", ".join(sorted(cls.resource_kinds))
         lines.append(f"| `{name}` | {kinds} | {destructive} | {_params(cls.schema)} | {cls.description} |")
     variable = policy_schema()["$defs"]["variable"]

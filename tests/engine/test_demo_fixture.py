@@ -29,8 +29,9 @@ def test_fresh_demo_plan_is_byte_identical_to_the_frozen_one(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     shutil.copytree(ROOT / "policies", tmp_path / "policies")
     out = tmp_path / "plan.json"
+    # --now: the sandbox clock runs with real time, so a slow start would move every age
     result = CliRunner().invoke(app, ["plan", "--sandbox", "-p", "policies/mgi.yaml", "--format", "json",
-                                      "--out", str(out)])
+                                      "--now", json.loads(BEFORE.read_text())["now"], "--out", str(out)])
     assert result.exit_code == 0, result.output
     fresh, before = out.read_text(), BEFORE.read_text()
     created = json.loads(before)["created_at"]

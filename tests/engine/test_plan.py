@@ -79,14 +79,15 @@ def test_fingerprint_changes_with_any_used_field():
     assert fp != fingerprint({"status": "AVAILABLE"})
 
 
-def test_resource_fingerprint_reads_inventory_fields():
-    from orch.engine.plan import resource_fingerprint
+def test_decision_fingerprint_reads_inventory_fields():
+    from orch.engine.fingerprint import decision_fingerprint
 
     d = IcaData(id="fil.1", project_id="p", owning_project_id="p", name="a.fastq.gz", path="/a.fastq.gz",
                 data_type="FILE", status="AVAILABLE", time_created=NOW)
-    before = resource_fingerprint(d, ["status", "name"])
+    before = decision_fingerprint(d, ["status", "name"])
+    assert decision_fingerprint(d, ["name", "status"]) == before  # the order of the fields does not matter
     d.status = "ARCHIVED"
-    assert resource_fingerprint(d, ["name", "status"]) != before
+    assert decision_fingerprint(d, ["name", "status"]) != before
 
 
 def test_dependencies_come_first_and_order_is_stated():
@@ -255,11 +256,14 @@ def test_apply_report_exit_code_rule():
     assert ok.to_dict()["results"][1]["outcome"] == "skipped"
 
 
-def test_every_registered_action_kind_can_be_planned():
-    import orch.actions  # noqa: F401  (registers the action classes)
-    from orch.engine.plan import ACTION_KINDS, RESOURCE_KINDS
+def test_plan_schema_action_enum_is_the_registry_in_plan_order():
+    from orch.engine.kinds import action_order
+    from orch.engine.plan import RESOURCE_KINDS
     from orch.registry import actions
 
+    enum = plan_schema()["properties"]["actions"]["items"]["properties"]["action"]["enum"]
+    assert enum == list(action_order()) and sorted(enum) == actions.names()
+    # the order the plan, the summaries and this schema show (each class's ``order``)
+    assert enum == ["link", "manifest", "mark_managed", "tag", "archive", "unarchive", "delete", "purge_trash"]
     for name, cls in actions.items():
-        assert name in ACTION_KINDS, f"action {name} is missing from the plan schema"
         assert set(cls.resource_kinds) <= set(RESOURCE_KINDS), name

@@ -13,7 +13,8 @@ from engine_fakes import NOW, FakeBssh, FakeIca, analysis, api_error, data
 from orch.engine.context import PlanContext, run_folder
 from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
-from orch.engine.planner import build_plan, render_manifest
+from orch.engine.manifest import render_manifest
+from orch.engine.planner import build_plan
 from orch.inventory import BsshProject
 from orch.policy.loader import load_policies
 
@@ -388,7 +389,7 @@ def test_archiving_data_that_is_handed_off_waits_for_the_hand_off():
 
 
 def test_fingerprint_ignores_how_a_timestamp_is_spelled():
-    from orch.engine.planner import decision_fingerprint
+    from orch.engine.fingerprint import decision_fingerprint
 
     a = analysis(SRC, "x", "R", start="2026-11-20T09:00:00Z")
     b = analysis(SRC, "x", "R", start="2026-11-20T09:00:00.000+00:00")

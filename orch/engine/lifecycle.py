@@ -1,0 +1,79 @@
+"""The storage lifecycle step shared by archive, unarchive and delete (their classes decide the verb).
+
+Common rules: ICA data is archived or deleted only in the project that owns it; data whose storage
+change is in flight (ICA status, or a BaseSpace request orch made recently) is left alone; a
+BaseSpace run is acted on only once it is finished; an ICA folder holding protected data is not
+acted on (``PolicyStep.folder_clear``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from orch.engine.plan import PlannedAction
+from orch.engine.reasons import age_note, describe, label
+from orch.engine.step import Candidate, PolicyStep
+from orch.inventory import BsshDataset, BsshRun, IcaData, Resource
+from orch.registry import ActionSpec, Matcher
+from orch.vocab import IN_TRANSIT, TERMINAL_RUN
+
+if TYPE_CHECKING:
+    from orch.actions.base import BaseAction
+
+
+def storage_state(r: Resource) -> tuple[bool, bool, str]:
+    """(archived, in transit, status text) of data, a dataset or a run."""
+    if isinstance(r, IcaData):
+        return r.status == "ARCHIVED", r.status in IN_TRANSIT, r.status
+    if isinstance(r, (BsshDataset, BsshRun)):
+        return r.is_archived, False, "archived" if r.is_archived else "available"
+    return False, False, ""
+
+
+def bssh_requested(step: PolicyStep, r: BsshDataset | BsshRun) -> tuple[bool, str]:
+    """BaseSpace shows no archive work in flight (only ``IsArchived``, which flips when the work
+    completes): an archive or restore orch requested within ``BSSH_ASYNC_WINDOW`` whose result is not
+    visible yet is in transit, so the next run neither repeats it nor plans around it. Older requests
+    are retried. Without that memory (a fresh ledger) ``IsArchived`` alone decides: an archived object
+    is restored (again, harmlessly) before any delete, never deleted."""
+    latest = step.planner.bssh_inflight().get(r.id)
+    if r.is_archived and latest == "unarchive":
+        return True, "restore requested by orch"
+    if not r.is_archived and latest == "archive":
+        return True, "archive requested by orch"
+    return False, ""
+
+
+def subject_and_tail(step: PolicyStep, c: Candidate, filters: list[Matcher]) -> tuple[str, str]:
+    """What the reason names (``c.via`` or the resource) and what follows it (conditions, ages)."""
+    conds = describe(filters)
+    age = age_note(filters, c.resource, step.ctx.now)
+    return f"{c.via or label(c.resource)}", (f"; {conds}" if conds else "") + (f" ({age})" if age else "")
+
+
+def plan_storage(cls: "type[BaseAction]", step: PolicyStep, spec: ActionSpec, c: Candidate,
+                 filters: list[Matcher]) -> PlannedAction | None:
+    """The lifecycle action ``cls`` plans for one candidate (``cls.storage_decision`` picks the verb)."""
+    r = c.resource
+    name = spec.name
+    subject, tail = subject_and_tail(step, c, filters)
+    if isinstance(r, IcaData) and r.owning_project_id and r.owning_project_id != r.project_id:
+        step.note(f"{name} of {label(r)} not planned: it is linked in from project {r.owning_project_id}; "
+                  f"orch archives and deletes ICA data only in the project that owns it")
+        return None
+    archived, transit, status = storage_state(r)
+    if isinstance(r, (BsshDataset, BsshRun)):
+        transit, status = bssh_requested(step, r)
+    if transit:
+        step.in_transit(f"{label(r)} ({status})")
+        return None
+    if isinstance(r, BsshRun) and r.status not in TERMINAL_RUN:
+        step.note(f"run {r.name} is {r.status}; only Complete, Stopped or Failed runs are archived or deleted")
+        return None
+    decided = cls.storage_decision(archived, spec, subject, tail)
+    if decided is None:
+        return None
+    action, params, reason = decided
+    if not step.folder_clear(action, r):
+        return None
+    return step.make(action, r, params, filters, reason, reached_from=c.reached_from)

@@ -1,0 +1,54 @@
+"""Short texts the planner and the action kinds' planner steps put into reasons and notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from orch.inventory import IcaAnalysis, Resource
+from orch.matchers.age import AgeMatcher
+from orch.registry import Matcher
+
+
+def describe(filters: Iterable[Matcher]) -> str:
+    return ", ".join(m.describe() for m in filters)
+
+
+def filter_fields(filters: Iterable[Matcher]) -> set[str]:
+    out: set[str] = set()
+    for m in filters:
+        out |= set(m.fields())
+    return out
+
+
+def age_note(filters: Iterable[Matcher], resource: Resource, now: datetime) -> str:
+    """``startDate 2026-07-01, 147.1 days ago`` for the age fields used."""
+    seen: set[str] = set()
+    notes = []
+    for m in filters:
+        for sub in (m.walk() if hasattr(m, "walk") else [m]):
+            if isinstance(sub, AgeMatcher) and sub.params.field not in seen:
+                seen.add(sub.params.field)
+                age = sub.age(resource, now)
+                if age is not None:
+                    day = (now - age).strftime("%Y-%m-%d")
+                    notes.append(f"{sub.params.field} {day}, {age.total_seconds() / 86400:.1f} days ago")
+    return "; ".join(notes)
+
+
+def alabel(a: IcaAnalysis) -> str:
+    """A short name for an analysis in reasons: its user reference (the run folder), else its reference."""
+    return a.user_reference or a.reference or a.id
+
+
+def label(r: Resource) -> str:
+    for attr in ("path", "reference", "name", "id"):
+        v = getattr(r, attr, None)
+        if v:
+            return str(v)
+    return "?"
+
+
+def plural(n: int, word: str = "") -> str:
+    """``s`` unless ``n`` is 1 (``plural(2, "file")`` → ``files``)."""
+    return word + ("" if n == 1 else "s")

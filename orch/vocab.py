@@ -1,0 +1,11 @@
+"""Shared vocabulary: resource kinds and platform statuses the engine and the actions name."""
+
+from __future__ import annotations
+
+#: ICA data statuses while a storage change is under way (left alone until it settles)
+IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
+#: BaseSpace run statuses after which a run may be archived or deleted
+TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
+#: the resource kinds that hold data (what archive, unarchive and delete act on)
+DATA_KINDS = frozenset({"ica.data", "bssh.dataset", "bssh.run"})
+BSSH_DATA_KINDS = frozenset({"bssh.dataset", "bssh.run"})
