@@ -94,8 +94,8 @@ def lint(
 
 
 @app.command()
-def schema(what: str = typer.Argument("policy", help="policy, plan or world.")):
-    """Print a JSON Schema (policy files, plan files or sandbox world files)."""
+def schema(what: str = typer.Argument("policy", help="policy, plan, world or test.")):
+    """Print a JSON Schema (policy files, plan files, sandbox world files or *.orchtest.yaml files)."""
 
     def body():
         if what == "policy":
@@ -104,9 +104,34 @@ def schema(what: str = typer.Argument("policy", help="policy, plan or world.")):
             from orch.engine.plan import plan_schema as make
         elif what == "world":
             from orch.sandbox.world import world_schema as make
+        elif what == "test":
+            from orch.testing.schema import orchtest_schema as make
         else:
-            raise ConfigError(f"unknown schema {what!r}; use policy, plan or world")
+            raise ConfigError(f"unknown schema {what!r}; use policy, plan, world or test")
         typer.echo(json.dumps(make(), indent=2, sort_keys=True))
+
+    run_guarded(body)
+
+
+# ---------------------------------------------------------------- test (policies as code)
+@app.command("test")
+def test_cmd(
+    paths: List[Path] = typer.Argument(None, help="Test files (*.orchtest.yaml) or folders searched for them "
+                                                  "(default: the current folder)."),
+    update: bool = typer.Option(False, "--update", help="Write each case's current plan as its expectation "
+                                                        "(review the diff before committing)."),
+    junit_xml: Optional[Path] = typer.Option(None, "--junit-xml", help="Also write the results as JUnit XML."),
+):
+    """Run policy tests: plan each case against its sandbox world and compare with the expected actions."""
+
+    def body():
+        try:
+            from orch.testing import run_tests
+        except ImportError as exc:
+            raise fail(sandbox_missing(exc))
+        run = run_tests([str(p) for p in paths or []], update=update,
+                        junit_xml=str(junit_xml) if junit_xml else None, echo=typer.echo)
+        raise typer.Exit(run.exit_code)
 
     run_guarded(body)
 

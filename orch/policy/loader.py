@@ -12,6 +12,8 @@ from orch.policy.problems import Problem
 from orch.policy.yamlpos import MAX_BYTES
 
 EXTENSIONS = (".yaml", ".yml")
+#: found in a folder but not policies: policy tests (``orch test``) and the sandbox worlds they use
+NOT_POLICIES = (".orchtest.yaml", ".orchtest.yml", ".world.yaml", ".world.yml")
 
 
 def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
@@ -24,7 +26,7 @@ def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[Problem]]:
             found = sorted(
                 os.path.join(root, name)
                 for root, _dirs, names in os.walk(path)
-                for name in names if name.endswith(EXTENSIONS)
+                for name in names if name.endswith(EXTENSIONS) and not name.endswith(NOT_POLICIES)
             )
             if not found:
                 problems.append(Problem(path, 1, 1, "no policy files (*.yaml, *.yml) in this folder"))

@@ -1,4 +1,5 @@
-"""Generated documentation: docs/reference.md and schemas/policy.schema.json come from here.
+"""Generated documentation: docs/reference.md, schemas/policy.schema.json and
+schemas/orchtest.schema.json come from here.
 
 Regenerate both with ``python -m orch.policy.reference`` (a test keeps them equal to the code).
 """
@@ -15,10 +16,17 @@ from orch.registry import actions, matchers
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schemas" / "policy.schema.json"
 REFERENCE_PATH = ROOT / "docs" / "reference.md"
+ORCHTEST_SCHEMA_PATH = ROOT / "schemas" / "orchtest.schema.json"
 
 
 def schema_json() -> str:
     return json.dumps(policy_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def orchtest_schema_json() -> str:
+    from orch.testing.schema import orchtest_schema
+
+    return json.dumps(orchtest_schema(), indent=2, sort_keys=True) + "\n"
 
 
 def _params(schema: dict) -> str:
@@ -68,8 +76,10 @@ def reference_markdown() -> str:
 
 def main() -> int:
     SCHEMA_PATH.write_text(schema_json())
+    ORCHTEST_SCHEMA_PATH.write_text(orchtest_schema_json())
     REFERENCE_PATH.write_text(reference_markdown())
-    print(f"wrote {SCHEMA_PATH.relative_to(ROOT)} and {REFERENCE_PATH.relative_to(ROOT)}")
+    print(f"wrote {SCHEMA_PATH.relative_to(ROOT)}, {ORCHTEST_SCHEMA_PATH.relative_to(ROOT)} and "
+          f"{REFERENCE_PATH.relative_to(ROOT)}")
     return 0
 
 

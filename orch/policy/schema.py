@@ -289,14 +289,15 @@ def describe_error(err: ValidationError) -> tuple[tuple, bool, str]:
     return path, False, f"{where}: {err.message}"
 
 
-def schema_errors(data: Any) -> list[tuple[tuple, bool, str]]:
-    """Every schema problem of a parsed document, each reduced to its most specific error.
+def schema_errors(data: Any, validator: Any = None) -> list[tuple[tuple, bool, str]]:
+    """Every schema problem of a parsed document (a policy file unless another ``validator`` is
+    given), each reduced to its most specific error.
 
     An unknown key explains a missing one in the same mapping (a typo), so other problems
     of a mapping that has an unknown key are left out.
     """
     items: list[tuple[tuple, bool, str]] = []
-    for err in _validator().iter_errors(data):
+    for err in (validator or _validator()).iter_errors(data):
         best = best_match([err]) if err.context else err
         item = describe_error(best)
         if item not in items:
