@@ -32,7 +32,9 @@ app.add_typer(ledger_app, name="ledger")
 
 
 def fail(message: str, code: int = 1) -> "typer.Exit":
-    typer.echo(f"error: {message}", err=True)
+    from orch.connectors.redact import redact
+
+    typer.echo(f"error: {redact(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -46,10 +48,15 @@ def run_guarded(fn, *args, **kwargs):
         raise fail("interrupted", 130)
     except OrchError as exc:
         raise fail(str(exc))
-    except Exception as exc:  # never a traceback for users; ORCH_DEBUG=1 shows it
+    except Exception as exc:  # never a traceback for users; ORCH_DEBUG=1 shows it (redacted)
         if os.environ.get("ORCH_DEBUG"):
-            raise
-        raise fail(f"internal error: {type(exc).__name__}: {exc} (set ORCH_DEBUG=1 for details)")
+            import traceback
+
+            from orch.connectors.redact import redact
+
+            sys.stderr.write(redact(traceback.format_exc()))
+        raise fail(f"internal error: {type(exc).__name__}: {exc}"
+                   + ("" if os.environ.get("ORCH_DEBUG") else " (set ORCH_DEBUG=1 for details)"))
 
 
 def sandbox_missing(exc: ImportError) -> str:
@@ -181,7 +188,29 @@ WorldOpt = typer.Option(None, "--world", help="Sandbox world file (default: the 
 FormatOpt = typer.Option("table", "--format", help="How the plan is shown: table, json or markdown.")
 
 
+def check_url(value: Optional[str], option: str) -> Optional[str]:
+    """A URL option is http(s)://host[:port][/path] or a one-line error naming the option."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    example = {"--ica-url": "https://ica.illumina.com/ica/rest",
+               "--basespace-url": "https://api.basespace.illumina.com"}.get(option, "http://127.0.0.1:9000")
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(f"{option} {value!r} is not an http(s) URL (for example {example})")
+    return value.strip()
+
+
 def _settings(**kw) -> RunSettings:
+    for name, option in (("ica_url", "--ica-url"), ("basespace_url", "--basespace-url"),
+                         ("s3_endpoint_url", "--s3-endpoint-url")):
+        kw[name] = check_url(kw.get(name), option)
     fmt = kw.get("format")
     if fmt not in ("table", "json", "markdown"):
         raise ConfigError(f"unknown --format {fmt!r}; use table, json or markdown")
@@ -191,6 +220,15 @@ def _settings(**kw) -> RunSettings:
     kw["now"] = _parse_now(kw.pop("now"))
     kw["policy_paths"] = [str(p) for p in kw.pop("policy")]
     return RunSettings(**kw)
+
+
+def _check_out(out: Path) -> None:
+    """--out names a file in a folder that exists (never a folder, never a new folder tree)."""
+    if out.is_dir():
+        raise ConfigError(f"--out {str(out)!r} is a folder; give a file name, e.g. {str(out / 'plan.json')!r}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise ConfigError(f"--out {str(out)!r}: the folder {str(parent)!r} does not exist; create it first")
 
 
 @app.command()
@@ -221,6 +259,8 @@ def plan(
                              only=list(only))
         if not settings.policy_paths:
             raise ConfigError("no policies given; use -p PATH (a file or a folder)")
+        if out is not None:
+            _check_out(out)
         from orch.engine.commands import plan_command
         raise typer.Exit(plan_command(settings))
 
@@ -286,7 +326,7 @@ def show(
 def sandbox_serve(
     world: Path = typer.Option(..., "--world", help="World file (YAML, format_version 1)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
-    port: int = typer.Option(0, "--port", help="Port (0 picks a free one)."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port (0 picks a free one)."),
     latency_ms: int = typer.Option(0, "--latency-ms", help="Added latency per request."),
     error_rate: float = typer.Option(0.0, "--error-rate", help="Fraction of requests answered 500/503."),
     rate_limit: float = typer.Option(0.0, "--rate-limit", help="Requests per second before 429 (0: unlimited)."),
@@ -358,6 +398,8 @@ def sandbox_advance(
             delta = parse_duration(duration)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        if delta.days > 36_500:
+            raise ConfigError(f"{duration!r} is too far: the sandbox clock moves at most 100 years at a time")
         try:
             with Session(RunSettings(sandbox=True, world=world)) as session:
                 now = session.advance(delta)
@@ -406,7 +448,10 @@ def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandbox
 
     def body():
         from orch.engine.ledger import Ledger
-        with Ledger(_ledger_path(state, sandbox)) as ledger:
+        state_db = _ledger_path(state, sandbox)
+        if not Path(state_db).is_file():
+            raise ConfigError(f"no ledger at {state_db}; give --state PATH (or --sandbox for the sandbox runs' ledger)")
+        with Ledger(state_db) as ledger:
             sys.stdout.write(ledger.export_legacy())
 
     run_guarded(body)
@@ -416,7 +461,7 @@ def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandbox
 def ledger_history(
     state: Optional[str] = StateOpt,
     sandbox: bool = LedgerSandboxOpt,
-    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many entries, newest first."),
+    limit: int = typer.Option(50, "--limit", "-n", min=1, max=1_000_000, help="How many entries, newest first."),
     format: str = typer.Option("text", "--format", help="text (one line per action) or json."),
 ):
     """Show the audit log: every applied action with its result (with --sandbox runs the ledger

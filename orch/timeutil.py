@@ -48,7 +48,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION.match(str(text))
     if not m:
         raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, e.g. 90d)")
-    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    try:
+        return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too large (at most {timedelta.max.days} days)") from None
 
 
 def utcnow() -> datetime:

@@ -6,13 +6,15 @@ action not done; 2 only for ``plan --detailed-exitcode`` when there are changes.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import fnmatch
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from orch.engine.applier import Applier
 from orch.engine.context import PlanContext
@@ -21,7 +23,7 @@ from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
 from orch.engine.plan import Plan
 from orch.engine.planner import PlanOutcome, build_plan
-from orch.engine.render import ApplyProgress, print_apply_summary, print_plan
+from orch.engine.render import ApplyProgress, apply_summary_line, plan_renderables, print_plan, summary_line
 from orch.engine.session import Session
 from orch.errors import ConfigError, OrchError
 from orch.policy.loader import build_files, load_policies
@@ -102,17 +104,61 @@ def select_policies(policies: PolicySet, only: list[str]) -> list[str]:
     return notes
 
 
-def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
-    for n in outcome.notes:
+def show_plan(plan: Plan, fmt: str, notes: list[str] = ()) -> None:
+    """The plan on stdout, its errors on stderr: each error is printed once (contracts section 1),
+    so the table view leaves out its errors panel and keeps the summary line that counts them."""
+    for n in notes:
         _note(n)
-    print_plan(outcome.plan, fmt, _stdout())
-    for e in outcome.plan.errors:  # errors also go to stderr, one sentence each (contracts section 1)
+    if fmt == "table":
+        console = _stdout()
+        for part in plan_renderables(dataclasses.replace(plan, errors=[]), console.width):
+            console.print(part)
+        console.print(Text(summary_line(plan), style="bold red" if plan.errors else "bold"), soft_wrap=True)
+    else:
+        print_plan(plan, fmt, _stdout())
+    print_errors(plan)
+
+
+def print_errors(plan: Plan) -> None:
+    for e in plan.errors:
         print(f"error: {e.policy + ': ' if e.policy else ''}{e.message}", file=sys.stderr)
+
+
+def _show_plan(outcome: PlanOutcome, fmt: str) -> None:
+    show_plan(outcome.plan, fmt, outcome.notes)
+
+
+def reading_ledger(settings: RunSettings) -> Ledger:
+    """The ledger for a command that only reads it (plan): a missing database is not created, an
+    empty one is read instead (the first apply creates it)."""
+    path = state_path(settings)
+    if not Path(path).exists():
+        return Ledger(":memory:")
+    return _ReadOnly(Ledger(path))
+
+
+class _ReadOnly:
+    """A ledger that is only read: the bsshoutput.json cache is not written (plan changes nothing)."""
+
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+    def cache_put(self, key: Any, value: Any) -> None:
+        return None
+
+    def __enter__(self) -> "_ReadOnly":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._ledger.close()
 
 
 def plan_command(settings: RunSettings) -> int:
     policies = load_policies(settings.policy_paths, settings.var_overrides)
-    with Session(settings) as session, Ledger(state_path(settings)) as ledger:
+    with Session(settings) as session, reading_ledger(settings) as ledger:
         outcome = make_plan(settings, session, ledger, policies)
     if settings.out:
         outcome.plan.save(settings.out)
@@ -125,10 +171,28 @@ def plan_command(settings: RunSettings) -> int:
 def show_command(plan_file: str, fmt: str) -> int:
     """``orch show PLAN.json``: a saved plan as a table, markdown or JSON (reads nothing else)."""
     plan = Plan.load(plan_file)
-    print_plan(plan, fmt, _stdout())
-    for e in plan.errors:
-        print(f"error: {e.policy + ': ' if e.policy else ''}{e.message}", file=sys.stderr)
+    show_plan(plan, fmt)
     return 0
+
+
+def apply_refusal(plan: Plan) -> str | None:
+    """Why this plan must not be applied at all, or None. A plan with errors applies nothing
+    (Terraform never applies an errored plan); the message names the policies that planned
+    cleanly, so ``--only`` can apply just those."""
+    if not plan.errors:
+        return None
+    bad = {e.policy for e in plan.errors}
+    clean = sorted({a.policy for a in plan.actions} - bad)
+    n = len(plan.errors)
+    hint = (f"; to apply only the policies that planned cleanly, plan again with "
+            f"{' '.join('--only ' + c for c in clean)}" if clean and "" not in bad else "")
+    return (f"apply refused: the plan has {n} error{'s' if n != 1 else ''}, so nothing was changed; "
+            f"fix {'it' if n == 1 else 'them'} and plan again{hint}")
+
+
+def refuse(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 
 # ---------------------------------------------------------------- applying
@@ -177,6 +241,7 @@ def stdin_is_terminal() -> bool:
 
 
 def _confirm(plan: Plan) -> bool:
+    """Terraform's confirmation: the destructive count first, then only ``yes`` goes ahead."""
     if not stdin_is_terminal():
         raise ConfigError("refusing to apply without --yes: stdin is not a terminal, so nobody can confirm "
                           "(review with `orch plan --out PLAN.json`, then `orch apply PLAN.json`)")
@@ -184,21 +249,48 @@ def _confirm(plan: Plan) -> bool:
 
     n = len(plan.actions)
     destructive = len(plan.destructive_actions)
+    if destructive:
+        print(f"! {destructive} of these {n} action{'s' if n != 1 else ''} {'are' if destructive != 1 else 'is'} "
+              f"destructive: data will be deleted.", file=sys.stderr)
     extra = f", {destructive} of them destructive" if destructive else ""
-    return typer.confirm(f"Apply these {n} action{'s' if n != 1 else ''}{extra}?", default=False, err=True)
+    answer = typer.prompt(f"Apply these {n} action{'s' if n != 1 else ''}{extra}? Only 'yes' will be accepted",
+                          default="", show_default=False, err=True)
+    return answer.strip() == "yes"
+
+
+class _SavedFirst:
+    """The ledger, with the --sandbox world saved before each write to it: a kill between the two
+    leaves the world ahead of the ledger (like a platform that acted before orch recorded it, which
+    the next run finds done), never the ledger ahead of the world."""
+
+    def __init__(self, ledger: Ledger, save: Any):
+        self._ledger = ledger
+        self._save = save
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+    def record(self, *args: Any, **kw: Any) -> Any:
+        self._save()
+        return self._ledger.record(*args, **kw)
+
+    def mark_managed(self, *args: Any, **kw: Any) -> Any:
+        self._save()
+        return self._ledger.mark_managed(*args, **kw)
 
 
 def run_apply(plan: Plan, session: Session, ledger: Ledger, policies: PolicySet | None,
               protect: Protect, show_progress: bool = True):
-    ctx = ApplyContext(session.ica, session.bssh, ledger, session.now)
+    """Apply ``plan``; the caller holds the apply lock (``ledger.apply_lock()``)."""
+    writer = _SavedFirst(ledger, session.checkpoint) if session.sandbox is not None else ledger
+    ctx = ApplyContext(session.ica, session.bssh, writer, session.now)
     err = _stderr()
-    with ledger.apply_lock():
-        if show_progress:
-            with ApplyProgress(len(plan.actions), console=err) as progress:
-                applier = Applier(ctx, protect=protect, allows=_allows(policies),
-                                  on_start=progress.start, on_result=progress.finish)
-                return applier.apply(plan)
-        return Applier(ctx, protect=protect, allows=_allows(policies)).apply(plan)
+    if show_progress:
+        with ApplyProgress(len(plan.actions), console=err) as progress:
+            applier = Applier(ctx, protect=protect, allows=_allows(policies),
+                              on_start=progress.start, on_result=progress.finish)
+            return applier.apply(plan)
+    return Applier(ctx, protect=protect, allows=_allows(policies)).apply(plan)
 
 
 def _warn_future(settings: RunSettings, session: Session) -> None:
@@ -214,22 +306,29 @@ def _warn_future(settings: RunSettings, session: Session) -> None:
 
 
 def apply_command(settings: RunSettings) -> int:
-    with Session(settings) as session, Ledger(state_path(settings)) as ledger:
+    # The lock is taken first and held to the end: a second apply waits, then plans from (and, with
+    # --sandbox, loads the world left by) the first one; the world is saved before the lock goes.
+    with Ledger(state_path(settings)) as ledger, ledger.apply_lock(), Session(settings) as session:
         _warn_future(settings, session)
         if settings.plan_file:
             plan = Plan.load(settings.plan_file)
             policies, problems = _saved_plan_policies(plan)
             protect, protect_problems = _saved_plan_protect(plan)
+            refusal = apply_refusal(plan)
+            if refusal:
+                show_plan(plan, settings.format)
+                return refuse(refusal)
             for p in problems + protect_problems:
                 _note(p)
-            if plan.errors:
-                _note(f"the saved plan has {len(plan.errors)} error(s); its actions are applied, the exit code is 1")
         else:
             policies = load_policies(settings.policy_paths, settings.var_overrides)
             protect = load_protect(policies)
             outcome = make_plan(settings, session, ledger, policies)
             plan = outcome.plan
             _show_plan(outcome, settings.format)
+            refusal = apply_refusal(plan)
+            if refusal:
+                return refuse(refusal)
             if not plan.actions:
                 return plan.exit_code()
             if not settings.yes and not _confirm(plan):
@@ -239,6 +338,9 @@ def apply_command(settings: RunSettings) -> int:
             print("No changes.")
             return plan.exit_code()
         report = run_apply(plan, session, ledger, policies, protect)
-    # with --format json stdout stays one JSON document (the plan); the results go to stderr
-    print_apply_summary(report, _stderr() if settings.format == "json" else _stdout())
+    # with --format json stdout stays one JSON document (the plan); the results go to stderr. Each
+    # problem was printed once as it happened (progress, stderr): only the summary line is left
+    console = _stderr() if settings.format == "json" else _stdout()
+    console.print(Text(apply_summary_line(report), style="bold" if report.exit_code == 0 else "bold red"),
+                  soft_wrap=True)
     return 1 if (report.exit_code or plan.errors) else 0

@@ -256,6 +256,11 @@ def summarize(actions: Iterable[PlannedAction]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (_action_rank(kv[0]), kv[0])))
 
 
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity; Python's parser would accept them, a plan must not."""
+    raise ValueError(f"{name} is not JSON")
+
+
 @dataclass
 class Plan:
     """A whole plan. Build with ``Plan.create`` (sorts and counts); save with ``save``/``to_json``."""
@@ -354,7 +359,7 @@ class Plan:
     def loads(cls, text: str, source: str = "plan") -> "Plan":
         """Parse and validate a plan; any problem is one ConfigError line naming ``source``."""
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             where = f" (line {line})" if line else ""

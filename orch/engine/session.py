@@ -10,6 +10,7 @@ there, so plan, apply and plan again see one evolving world until ``orch sandbox
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -68,6 +69,8 @@ class Session:
         self.settings = settings
         self.sandbox = None
         self._dump_to: Path | None = None
+        self._save_lock = threading.Lock()
+        self._saved_writes = 0
         if settings.sandbox:
             self._start_sandbox()
             sb = self.sandbox
@@ -142,6 +145,23 @@ class Session:
             self.now = now.replace(microsecond=0)
         return now
 
+    def checkpoint(self) -> None:
+        """Save the sandbox world now if a request may have changed it since the last save (apply
+        calls this before each ledger record, so a kill never leaves the ledger ahead of the world)."""
+        if self.sandbox is None or self._dump_to is None:
+            return
+        with self._save_lock:
+            counts = self.sandbox.request_counts().get("by_route", {})
+            writes = sum(n for route, n in counts.items() if not route.startswith(("GET ", "HEAD ")))
+            if writes == self._saved_writes:
+                return
+            self._save()
+            self._saved_writes = writes
+
+    def _save(self) -> None:
+        save_sandbox_state(self.sandbox.dump_state(), self._dump_to)
+        self._dump_to.with_name(SAVED_AT).write_text(format_ts(utcnow()) + "\n", encoding="utf-8")
+
     def close(self, persist: bool = True) -> None:
         for client in (self.ica, self.bssh):
             if isinstance(client, Lazy) and client.built:
@@ -151,8 +171,8 @@ class Session:
         if self.sandbox is not None:
             try:
                 if persist and self._dump_to is not None:
-                    save_sandbox_state(self.sandbox.dump_state(), self._dump_to)
-                    self._dump_to.with_name(SAVED_AT).write_text(format_ts(utcnow()) + "\n", encoding="utf-8")
+                    with self._save_lock:
+                        self._save()
             finally:
                 self.sandbox.stop()
                 self.sandbox = None

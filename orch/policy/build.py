@@ -170,7 +170,8 @@ class FileBuilder:
             self._at(1, 1, "empty policy file (expected a mapping with version, group, scope and policies)")
             return None
         if not isinstance(data, dict):
-            kind = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]!r})"
+            # never the value itself: a key file given to lint by mistake must not be echoed (issue 16.3)
+            kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value (is it a policy file?)"
             self._at(1, 1, f"the top level must be a mapping with version, group, scope and policies, got {kind}")
             return None
         for path, key, message in schema_mod.schema_errors(data):

@@ -181,13 +181,14 @@ def test_apply_with_json_format_keeps_stdout_one_json_document(cli):
     assert "Apply complete" in res.stderr
 
 
-@pytest.mark.parametrize("answer,code,linked", [("n\n", 1, 0), ("y\n", 0, 3)])
+@pytest.mark.parametrize("answer,code,linked", [("n\n", 1, 0), ("y\n", 1, 0), ("Yes!\n", 1, 0), ("yes\n", 0, 3)])
 def test_apply_asks_on_a_terminal(cli, monkeypatch, answer, code, linked):
     import orch.engine.commands as commands
 
     monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
     res = cli.run("apply", "-p", MGI, *cli.common(), input=answer)
     assert res.code == code, res.stdout + res.stderr
-    assert "Apply these" in res.stderr and "destructive" in res.stderr
+    assert "Apply these" in res.stderr and "destructive" in res.stderr and "Only 'yes'" in res.stderr
+    assert res.stderr.index("5 of these 13 actions are destructive") < res.stderr.index("Apply these")
     dest = data_of(cli.state(), "Ken_demos")
     assert len([d for d in dest.values() if d.get("owningProjectId")]) == linked

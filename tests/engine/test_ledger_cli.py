@@ -37,8 +37,18 @@ def test_import_errors_are_one_line(tmp_path):
 
 
 def test_export_of_an_empty_ledger(tmp_path):
+    from orch.engine.ledger import Ledger
+
+    Ledger(tmp_path / "s.db").close()
     result = runner.invoke(app, ["ledger", "export", "--state", str(tmp_path / "s.db")])
     assert result.exit_code == 0 and result.output == LEGACY_HEADER + "\n"
+
+
+def test_export_of_a_missing_ledger_is_an_error_and_creates_nothing(tmp_path):
+    """Issue 12.9: a typo in --state is an error, not a new empty database."""
+    result = runner.invoke(app, ["ledger", "export", "--state", str(tmp_path / "typo.db")])
+    assert result.exit_code == 1 and "no ledger at" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_history_lists_applied_actions_newest_first(tmp_path):
