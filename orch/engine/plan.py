@@ -1,14 +1,14 @@
-"""The plan model (contracts section 2) and the apply results.
+"""The plan model (contracts section 2): actions, hashing, the deterministic order, the plan file.
 
 A plan is the reviewed, versioned list of actions ``orch apply`` executes exactly. Everything
 here is pure: ids and fingerprints are sha256 over canonical JSON, actions are sorted by a
 stated key with dependencies first, and ``to_json`` gives byte-identical output for the same
-inputs apart from ``created_at``.
+inputs apart from ``created_at``. Apply results: results.py; the file's JSON Schema: plan_schema.py.
 
 Sort order (``sort_key``): policy name, action rank (``kinds.action_order()``: each action class's
-``order``), resource kind,
-resource path (else name), resource id, action id; then a stable topological pass puts every
-action after the actions it ``depends_on`` (among ready actions the smallest key goes first).
+``order``), resource kind, resource path (else name), resource id, action id; then a stable
+topological pass puts every action after the actions it ``depends_on`` (among ready actions the
+smallest key goes first).
 """
 
 from __future__ import annotations
@@ -25,17 +25,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from orch.engine import kinds
+from orch.engine.plan_schema import FORMAT_VERSION, FP_LEN, ID_LEN, plan_schema, validation_error  # noqa: F401
+from orch.engine.results import ActionResult, ApplyReport, Outcome  # noqa: F401  (re-exported)
 from orch.errors import ConfigError, OrchError
 from orch.timeutil import format_ts, parse_ts, utcnow
-
-FORMAT_VERSION = "1"
-
-RESOURCE_KINDS: tuple[str, ...] = (
-    "ica.project", "ica.analysis", "ica.data", "bssh.project", "bssh.dataset", "bssh.run", "bssh.trash",
-)
-
-_ID_LEN = 16  # hex chars of an action id (64 bits)
-_FP_LEN = 32  # hex chars of a fingerprint (128 bits)
+from orch.vocab import RESOURCE_KINDS  # noqa: F401  (re-exported)
 
 
 class PlanError(OrchError):
@@ -70,12 +64,12 @@ def _sha256(value: Any) -> str:
 def action_id(policy: str, action: str, resource_kind: str, resource_id: str,
               params: Mapping[str, Any] | None = None) -> str:
     """Stable id of an action: short sha256 of policy, action, resource and params."""
-    return _sha256([policy, action, resource_kind, resource_id, dict(params or {})])[:_ID_LEN]
+    return _sha256([policy, action, resource_kind, resource_id, dict(params or {})])[:ID_LEN]
 
 
 def fingerprint(resource_fields: Mapping[str, Any]) -> str:
     """Stable hash of the resource fields a decision used (field name -> value)."""
-    return _sha256(dict(resource_fields))[:_FP_LEN]
+    return _sha256(dict(resource_fields))[:FP_LEN]
 
 
 # ---------------------------------------------------------------- model
@@ -393,157 +387,3 @@ class Plan:
         except UnicodeDecodeError:
             raise ConfigError(f"{path} is not a plan file: not UTF-8 text") from None
         return cls.loads(text, source=str(path))
-
-
-# ---------------------------------------------------------------- apply results
-class Outcome(str, enum.Enum):
-    DONE = "done"
-    SKIPPED = "skipped"  # already done (idempotent re-run)
-    REFUSED_STALE = "refused-stale"  # the resource changed since the plan (fingerprint)
-    REFUSED = "refused"  # a safety rule refused it (protect list, destructive not allowed, ...)
-    FAILED = "failed"
-    NOT_RUN = "not-run"  # a dependency did not succeed
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.DONE, Outcome.SKIPPED)
-
-
-@dataclass
-class ActionResult:
-    action: PlannedAction
-    outcome: Outcome
-    message: str = ""
-
-    def __post_init__(self) -> None:
-        self.outcome = Outcome(self.outcome)
-
-    @property
-    def action_id(self) -> str:
-        return self.action.id
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome.ok
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.action.id, "policy": self.action.policy, "action": self.action.action,
-                "resource": {"kind": self.action.resource.kind, "id": self.action.resource.id,
-                             "name": self.action.resource.name},
-                "outcome": self.outcome.value, "message": self.message}
-
-
-@dataclass
-class ApplyReport:
-    results: list[ActionResult] = field(default_factory=list)
-
-    def add(self, result: ActionResult) -> None:
-        self.results.append(result)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Results per outcome, in ``Outcome`` order, only outcomes present."""
-        counts = {o.value: 0 for o in Outcome}
-        for r in self.results:
-            counts[r.outcome.value] += 1
-        return {k: v for k, v in counts.items() if v}
-
-    @property
-    def exit_code(self) -> int:
-        """0 only when every action was done or already done; otherwise 1."""
-        return 0 if all(r.ok for r in self.results) else 1
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"results": [r.to_dict() for r in self.results], "counts": self.counts,
-                "exit_code": self.exit_code}
-
-
-# ---------------------------------------------------------------- schema
-_ID = {"type": "string", "pattern": f"^[0-9a-f]{{{_ID_LEN}}}$"}
-_TS = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"}
-
-
-def plan_schema() -> dict[str, Any]:
-    """JSON Schema of the plan file (format_version "1"); schemas/plan.schema.json equals it."""
-    resource = {
-        "type": "object",
-        "description": "The resource acted on: kind, the platform's own id, a name, and the fields a "
-                       "reviewer needs (path, status, timestamps).",
-        "required": ["kind", "id", "name"],
-        "properties": {
-            "kind": {"enum": list(RESOURCE_KINDS)},
-            "id": {"type": "string", "minLength": 1},
-            "name": {"type": "string"},
-            "project_id": {"type": ["string", "null"]},
-        },
-        "additionalProperties": True,
-    }
-    action = {
-        "type": "object",
-        "required": ["id", "policy", "group", "action", "resource", "params", "reason", "fingerprint",
-                     "depends_on"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {**_ID, "description": "Stable hash of policy, action, resource and params."},
-            "policy": {"type": "string", "minLength": 1},
-            "group": {"type": "string"},
-            "action": {"enum": list(kinds.action_order()),
-                       "description": "unarchive with params.then = delete is the first step of a delete."},
-            "resource": resource,
-            "params": {"type": "object"},
-            "reason": {"type": "string"},
-            "fingerprint": {"type": "string",
-                            "description": "Hash of the resource fields the decision used; apply refuses "
-                                           "the action when the re-read resource no longer matches."},
-            "depends_on": {"type": "array", "items": _ID, "uniqueItems": True},
-            "won_over": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
-                         "description": "Additive: policies whose action on this resource lost to this "
-                                        "one (delete beats archive) or was merged into it."},
-            "fingerprint_fields": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
-                                   "description": "Additive: the resource field paths the fingerprint covers."},
-        },
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://orch.example/schemas/plan.schema.json",
-        "title": "orch plan file",
-        "description": "A plan saved by `orch plan --out`; `orch apply PLAN.json` applies exactly these "
-                       "actions, in this order.",
-        "type": "object",
-        "required": ["format_version", "orch_version", "created_at", "now", "policy_files", "vars", "actions",
-                     "summary", "errors"],
-        "additionalProperties": False,
-        "properties": {
-            "format_version": {"const": FORMAT_VERSION},
-            "orch_version": {"type": "string"},
-            "created_at": _TS,
-            "now": {**_TS, "description": "The clock every age was computed against."},
-            "policy_files": {"type": "array", "items": {
-                "type": "object", "required": ["path", "sha256"], "additionalProperties": False,
-                "properties": {"path": {"type": "string"},
-                               "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}}},
-            "vars": {"type": "object"},
-            "actions": {"type": "array", "items": action},
-            "summary": {"type": "object", "description": "Number of actions per action kind.",
-                        "additionalProperties": {"type": "integer", "minimum": 1}},
-            "errors": {"type": "array", "items": {
-                "type": "object", "required": ["policy", "message"], "additionalProperties": False,
-                "properties": {"policy": {"type": "string"}, "message": {"type": "string"}}}},
-        },
-    }
-
-
-def validation_error(data: Any) -> str | None:
-    """The most relevant schema violation as one line, or None when ``data`` is a valid plan."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(plan_schema())
-    best = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if best is None:
-        return None
-    where = "/".join(str(p) for p in best.absolute_path) or "(top level)"
-    msg = best.message if len(best.message) <= 160 else best.message[:157] + "..."
-    return f"at {where}: {msg}"
