@@ -81,20 +81,24 @@ def main(
 @app.command()
 def lint(
     paths: List[Path] = typer.Argument(..., help="Policy files or folders (searched recursively for *.yaml/*.yml)."),
-    format: str = typer.Option("text", "--format", help="text (PATH:LINE:COL: message) or json."),
+    format: str = typer.Option("text", "--format", help="text (PATH:LINE:COL: message), json, or sarif "
+                                                        "(SARIF 2.1.0 for code-scanning annotations)."),
 ):
     """Check policy files without network or credentials: syntax, schema and semantics."""
 
     def body():
         from orch.policy.lint import lint_paths
+        if format not in ("text", "json", "sarif"):
+            raise ConfigError(f"unknown --format {format!r}; use text, json or sarif")
         problems = lint_paths([str(p) for p in paths])
         if format == "json":
             typer.echo(json.dumps([p.as_dict() for p in problems], indent=2))
-        elif format == "text":
+        elif format == "sarif":
+            from orch.policy.sarif import to_sarif
+            typer.echo(json.dumps(to_sarif(problems), indent=2))
+        else:
             for p in problems:
                 typer.echo(str(p))
-        else:
-            raise ConfigError(f"unknown --format {format!r}; use text or json")
         raise typer.Exit(1 if problems else 0)
 
     run_guarded(body)
