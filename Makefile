@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean lint-policies
+.PHONY: demo test install clean lint-policies bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 
 lint-policies: $(STAMP)
 	$(BIN)/orch lint policies/
+
+# Performance (issue 13): S and M worlds (L too with LARGE=1); writes benchmarks/results.md and .json.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--sizes M --no-latency".
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(if $(LARGE),--large) $(BENCH_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/orch sandbox reset
