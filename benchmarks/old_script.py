@@ -33,7 +33,8 @@ finish; none makes it dearer):
 - "ICA-managed" is "no ``bsshoutput.json``" (the reference; the code looks for ``_tags.json``);
 - restore/archive bodies are sent in batches of 250 ids (the platform's limit; the script sends
   one body); a manifest file is created with ``data:createFile``; downloads ask for read-only
-  credentials; runs are listed with ``GET /v2/runs`` (the sandbox has no v1pre3 run listing);
+  credentials; runs are listed with ``GET /v2/runs`` (the sandbox has no v1pre3 run listing) and deleted
+  with ``DELETE /v1pre3/runs/{id}`` (the route the platform serves; the script's v2 URL is answered 405);
   the 5 s poll wait moves the sandbox clock instead of sleeping.
 """
 
@@ -271,7 +272,7 @@ class OldScript:
                 self.bs("DELETE", f"/v2/datasets/{ds}")
             self.bulk("/v2/restore", "RunIds", run_arch)
             for r in run_avail + run_arch:
-                self.bs("DELETE", f"/v2/runs/{r}")
+                self.bs("DELETE", f"/v1pre3/runs/{r}")
             if available or archived or runs:
                 self.bs("DELETE", "/v2/trash")
         else:
