@@ -539,6 +539,24 @@ def watch(
     run_guarded(body)
 
 
+@app.command()
+def audit(
+    since: Optional[str] = typer.Option(None, "--since", help="Only entries this recent (7d, 12h) or after an ISO 8601 time."),
+    group: Optional[str] = typer.Option(None, "--group", help="Only the entries of this lab group."),
+    format: str = typer.Option("table", "--format", help="table, json or csv."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1, help="At most this many entries, newest first."),
+    state: Optional[str] = StateOpt,
+    sandbox: bool = LedgerSandboxOpt,
+):
+    """What orch did: every applied action with its outcome, wall clock beside the run clock."""
+
+    def body():
+        from orch.ops.audit import audit_command
+        sys.stdout.write(audit_command(_ledger_path(state, sandbox), since=since, group=group, fmt=format, limit=limit))
+
+    run_guarded(body)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
 
