@@ -1,4 +1,4 @@
-"""Bodies of ``orch watch`` (and later ``orch audit`` / ``orch events setup``): the CLI only parses."""
+"""The body of ``orch watch``: the CLI only parses."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ class WatchArgs:
     events: str | None = None
     log_file: str | None = "orchestrator.log"
     log_format: str = "text"
+    notify: tuple[str, ...] = ()
 
 
 def watch_options(args: WatchArgs) -> WatchOptions:
@@ -58,10 +59,16 @@ def watch_command(settings: RunSettings, args: WatchArgs) -> int:
             from orch.ops.events import open_event_source
 
             events = open_event_source(args.events, settings)
+        notifier = None
+        if args.notify:
+            from orch.ops.notify import parse_target
+            from orch.ops.watch_notify import CycleNotifier
+
+            notifier = CycleNotifier([parse_target(t) for t in args.notify])
         log = logging.getLogger("orch.watch")
         mode = "dry run (plan only)" if options.dry_run else "plan and apply"
         log.info("orch watch: %s every %s%s", mode, args.every,
                  f", woken by events from {args.events}" if args.events else "")
-        return Watcher(settings, options, events=events).run().exit_code
+        return Watcher(settings, options, events=events, notifier=notifier).run().exit_code
     finally:
         teardown_logging()

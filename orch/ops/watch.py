@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from orch.ops.cycle import CycleHooks, CycleResult, run_cycle
 from orch.ops.stop import StopFlag, StopRequested
@@ -61,13 +61,14 @@ class WatchOutcome:
 class Watcher:
     def __init__(self, settings: RunSettings, options: WatchOptions, *, events: EventSource | None = None,
                  hooks: CycleHooks | None = None, on_cycle: Callable[[CycleResult], None] | None = None,
-                 stop: StopFlag | None = None):
+                 stop: StopFlag | None = None, notifier: Any = None):
         self.settings = settings
         self.options = options
         self.events = events
         self.hooks = hooks or CycleHooks()
         self.on_cycle = on_cycle
         self.stop = stop or StopFlag()
+        self.notifier = notifier  # orch.ops.watch_notify.CycleNotifier (--notify)
         self._rng = random.Random(options.seed)
 
     def next_delay(self, failures: int) -> float:
@@ -132,10 +133,14 @@ class Watcher:
     def _report(self, res: CycleResult, delay: float | None) -> None:
         line = res.status_line(delay)
         status_log.log(logging.WARNING if res.failure or res.problems else logging.INFO, "%s", line)
+        if self.notifier is not None:
+            self.notifier.cycle(res)
         if self.on_cycle:
             self.on_cycle(res)
 
     def _end(self, out: WatchOutcome, code: int, reason: str) -> WatchOutcome:
         out.exit_code, out.reason = code, reason
         (log.error if code else log.info)("orch watch: %s", reason)
+        if code and self.notifier is not None and reason.startswith("stopping"):
+            self.notifier.stopped(reason)
         return out
