@@ -521,6 +521,8 @@ def watch(
     log_file: str = typer.Option("orchestrator.log", "--log-file", envvar="ORCH_LOG_FILE",
                                  help="Log file, rotated by size ('' for none)."),
     log_format: str = typer.Option("text", "--log-format", help="text or json (one JSON object per line)."),
+    notify: List[str] = typer.Option([], "--notify", help="Tell about failed cycles: webhook:env:VAR, "
+                                     "webhook:file:PATH or email:ADDR[,ADDR] (SMTP from ORCH_SMTP_*); repeatable."),
 ):
     """Plan and apply on a cadence until stopped (SIGTERM/SIGINT stop it between actions)."""
 
@@ -534,7 +536,8 @@ def watch(
         from orch.ops.commands import WatchArgs, watch_command
         raise typer.Exit(watch_command(settings, WatchArgs(
             every=every, jitter=jitter, once=once, dry_run=dry_run, debounce=debounce, backoff=backoff,
-            max_auth_failures=max_auth_failures, events=events, log_file=log_file or None, log_format=log_format)))
+            max_auth_failures=max_auth_failures, events=events, log_file=log_file or None, log_format=log_format,
+            notify=tuple(notify))))
 
     run_guarded(body)
 
@@ -553,6 +556,36 @@ def audit(
     def body():
         from orch.ops.audit import audit_command
         sys.stdout.write(audit_command(_ledger_path(state, sandbox), since=since, group=group, fmt=format, limit=limit))
+
+    run_guarded(body)
+
+
+events_app = typer.Typer(help="ICA notification events for `orch watch --events`.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("setup")
+def events_setup(
+    events: str = typer.Option(..., "--events", envvar="ORCH_EVENTS", help="sqs://QUEUE_URL orch watch will read."),
+    policy: List[Path] = PolicyOpt,
+    var: List[str] = VarOpt,
+    ica_url: Optional[str] = IcaUrlOpt,
+    api_key_file: Optional[str] = KeyOpt,
+    sandbox: bool = SandboxOpt,
+    world: Optional[str] = WorldOpt,
+    apply: bool = typer.Option(False, "--apply", help="Create the channel and subscriptions through the ICA API."),
+    payload_version: str = typer.Option("V4", "--payload-version", help="V3 or V4 (analysis events)."),
+):
+    """Print (or --apply) the ICA notification channel and subscriptions, and the SQS queue policy."""
+
+    def body():
+        settings = _settings(policy=policy, var=var, now=None, ica_url=ica_url, basespace_url=None,
+                             api_key_file=api_key_file, basespace_config=None, s3_endpoint_url=None, state=None,
+                             sandbox=sandbox, world=world, format="table")
+        if not settings.policy_paths:
+            raise ConfigError("no policies given; use -p PATH (the projects of their scopes are subscribed)")
+        from orch.ops.events_setup import events_setup_command
+        sys.stdout.write(events_setup_command(settings, events, apply, payload_version))
 
     run_guarded(body)
 

@@ -31,7 +31,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from orch.errors import ConfigError
-from orch.sandbox import basespace_api, control, ica_api
+from orch.sandbox import basespace_api, control, ica_api, notifications
 from orch.sandbox.clock import SandboxClock
 from orch.sandbox.s3 import SandboxS3
 from orch.sandbox.state import DataItem, World, data_id_for
@@ -49,6 +49,8 @@ def _route_map() -> Map:
     rules = [r.werkzeug_rule(ICA_PREFIX) for r in ica_api.ROUTES]
     rules += [r.werkzeug_rule(BS_PREFIX) for r in basespace_api.ROUTES]
     rules += [r.werkzeug_rule("") for r in control.ROUTES]
+    rules += [r.werkzeug_rule(ICA_PREFIX) for r in notifications.ROUTES]  # notification API (ops)
+    rules += [r.werkzeug_rule("") for r in notifications.CONTROL_ROUTES]
     return Map(rules, strict_slashes=False, merge_slashes=False)
 
 
@@ -128,6 +130,7 @@ class Sandbox:
         self._counts: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self.base_url = ""
+        self.notifications = notifications.Notifications(self)  # events to SQS (orch/sandbox/notifications.py)
         self.app = _App(self)
         self.wsgi_app = self._wrap(self.app)  # the FaultInjector (``.stats``) when faults are on
         self._served = self._counting(self.wsgi_app)
@@ -184,6 +187,7 @@ class Sandbox:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self.notifications.stop()
         self.s3.stop()
 
     def __enter__(self) -> "Sandbox":
@@ -227,7 +231,9 @@ class Sandbox:
     def settle(self, now: datetime) -> None:
         with self.lock:
             self._absorb_s3_uploads(now)
+            seen = self.notifications.before_settle(now)
             self.world.settle(now)
+            self.notifications.after_settle(seen, now)
 
     def dump_state(self) -> dict[str, Any]:
         """The current state in the world format (``now`` = the sandbox clock)."""

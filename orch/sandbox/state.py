@@ -232,6 +232,7 @@ class Analysis:
     output: str | None = None  # output folder path
     output_id: str | None = None  # its id, kept after the folder is deleted (as ICA keeps the record)
     tags: Tags | None = None
+    finish_at: datetime | None = None  # world ``finishAt``: becomes SUCCEEDED when the clock passes it
 
 
 @dataclass(slots=True, eq=False)
@@ -427,6 +428,12 @@ class World:
                 it.status, it.due_at, it.time_modified = status, due, now
                 self.schedule(due, "data", it.id)
 
+    def analysis_by_key(self, key: str) -> "Analysis | None":
+        """``PROJECT_ID/ANALYSIS_ID`` (the key of a scheduled ``finishAt``)."""
+        pid, _, aid = key.partition("/")
+        project = self.projects_by_id.get(pid)
+        return next((a for a in project.analyses if a.id == aid), None) if project else None
+
     # ------------------------------------------------------------------ async work
     def schedule(self, due: datetime, kind: str, key: str) -> None:
         self._seq += 1
@@ -451,6 +458,11 @@ class World:
                 batch = self.link_batches.get(key)
                 if batch is not None and batch.status == "RUNNING" and batch.due_at == due:
                     self._finish_batch(batch)
+            elif kind == "analysis":  # world ``finishAt``
+                a = self.analysis_by_key(key)
+                if a is None or a.finish_at != due:
+                    continue
+                a.status, a.end_date, a.time_modified, a.finish_at = "SUCCEEDED", due, due, None
             elif kind in ("dataset", "run"):
                 obj = (self.datasets_by_id if kind == "dataset" else self.runs_by_id).get(key)
                 if obj is None or obj.due_at != due:

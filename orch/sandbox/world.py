@@ -97,6 +97,8 @@ _ANALYSIS = _obj({
     "outputId": {"type": "string", "pattern": r"^fol\.\S+$",
                  "description": "Its id (default: the folder at output); /outputs keeps it after the folder is deleted."},
     "tags": _tags_schema(ANALYSIS_TAG_KINDS, "analysis"),
+    "finishAt": {**_TS, "description": "Sandbox only: when the sandbox clock passes it, the analysis becomes "
+                                       "SUCCEEDED (endDate = finishAt) and its notification events are sent."},
 }, ["userReference"])
 
 _LINK_BATCH = _obj({
@@ -376,6 +378,8 @@ def _build(doc: Mapping, source: str) -> World:
         _load_data(world, project, pdoc.get("data") or [], pwhere, ts, source, pending_links)
         for ai, adoc in enumerate(pdoc.get("analyses") or []):
             _load_analysis(project, adoc, f"{pwhere}.analyses[{ai}]", ts, now)
+            if project.analyses[-1].finish_at is not None:  # finishAt: it succeeds on the sandbox clock
+                world.schedule(project.analyses[-1].finish_at, "analysis", f"{project.id}/{project.analyses[-1].id}")
     for project, owner_id, data_id, where in pending_links:
         item = world.data_by_id.get(data_id)
         if item is None or item.owner.id != owner_id:
@@ -497,7 +501,8 @@ def _load_analysis(project: IcaProject, a: Mapping, where: str, ts: _Ts, now: da
         time_created=created, time_modified=ts(a.get("timeModified"), f"{where}.timeModified", created),
         start_date=ts(a.get("startDate"), f"{where}.startDate", created),
         end_date=ts(a.get("endDate"), f"{where}.endDate"), output=a.get("output"),
-        output_id=_output_id(project, a), tags=Tags.of(a["tags"]) if "tags" in a else None))
+        output_id=_output_id(project, a), tags=Tags.of(a["tags"]) if "tags" in a else None,
+        finish_at=ts(a.get("finishAt"), f"{where}.finishAt")))
 
 
 def _output_id(project: IcaProject, a: Mapping) -> str | None:
@@ -608,6 +613,8 @@ def dump_world(world: World, now: datetime | None = None) -> dict[str, Any]:
                 ad["outputId"] = a.output_id
             if a.tags is not None:
                 ad["tags"] = a.tags.as_dict()
+            if a.finish_at is not None:
+                ad["finishAt"] = format_ts(a.finish_at)
             analyses.append(ad)
         projects.append({"name": p.name, "id": p.id, "timeCreated": format_ts(p.time_created),
                          "shortDescription": p.short_description,
