@@ -145,7 +145,7 @@ def test_world_finish_at_succeeds_the_analysis_on_the_clock(make_sandbox, small_
 def test_watch_with_events_hands_off_an_analysis_as_soon_as_it_succeeds(make_sandbox, small_world, tmp_path,
                                                                         monkeypatch, aws_env):
     monkeypatch.chdir(tmp_path)
-    sb = make_sandbox(finishing_world(small_world, 2.0))
+    sb = make_sandbox(finishing_world(small_world, 3600))
     keys_env(monkeypatch, sb)
     url = sb.notifications.create_queue("orch-watch-test")
     common = ["-p", MGI, "--ica-url", sb.ica_url, "--events", "sqs://" + url]
@@ -165,6 +165,9 @@ def test_watch_with_events_hands_off_an_analysis_as_soon_as_it_succeeds(make_san
 
     def on_cycle(r):
         seen.append(r)
+        if r.reason == "start":  # RUN_C finishes now (the sandbox clock passes its finishAt)
+            import requests
+            requests.post(sb.control_url + "/clock", json={"advance": "2h"}, timeout=10).raise_for_status()
         if r.reason == "event":
             if len([c for c in seen if c.reason == "event"]) == 1:  # a duplicate of the event, and garbage
                 body = json.dumps(envelope("v4"))
@@ -176,7 +179,7 @@ def test_watch_with_events_hands_off_an_analysis_as_soon_as_it_succeeds(make_san
     out = Watcher(settings, WatchOptions(every_s=3600, debounce_s=0.2), events=events, on_cycle=on_cycle,
                   stop=stop).run()
     reasons = [c.reason for c in out.cycles]
-    assert reasons == ["start", "event", "event"], [c.status_line() for c in out.cycles]
+    assert reasons == ["start", "event", "event"], (out.reason, [c.status_line() for c in out.cycles])
     start, woke, dup = out.cycles
     assert start.planned.get("link", 0) >= 1  # RUN_A; RUN_C is still running
     assert woke.planned.get("link") == 1 and woke.outcomes == {"done": 3}  # link, manifest, mark_managed of RUN_C
