@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install clean lint-policies bench
+.PHONY: demo test install clean lint-policies bench demo-watch
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: $(STAMP)
 	$(BIN)/orch plan --sandbox -p policies/mgi.yaml
 	$(BIN)/orch apply --sandbox -p policies/mgi.yaml --yes
 	$(BIN)/orch plan --sandbox -p policies/mgi.yaml
+
+# orch watch --events on the sandbox: a new analysis succeeds and is handed off seconds later (ops, issue 14)
+demo-watch: $(STAMP)
+	$(BIN)/python -m orch.ops.demo_watch
 
 clean:
 	rm -rf $(VENV) .orch build *.egg-info
