@@ -264,6 +264,6 @@ def test_plan_schema_action_enum_is_the_registry_in_plan_order():
     enum = plan_schema()["properties"]["actions"]["items"]["properties"]["action"]["enum"]
     assert enum == list(action_order()) and sorted(enum) == actions.names()
     # the order the plan, the summaries and this schema show (each class's ``order``)
-    assert enum == ["link", "manifest", "mark_managed", "tag", "archive", "unarchive", "delete", "purge_trash"]
+    assert enum == ["link", "manifest", "mark_managed", "notify", "tag", "archive", "unarchive", "delete", "purge_trash"]
     for name, cls in actions.items():
         assert set(cls.resource_kinds) <= set(RESOURCE_KINDS), name
