@@ -106,7 +106,8 @@ def run_demo(*, finish_in_s: float = 15.0, debounce_s: float = 2.0, every_s: flo
                 stop.request("demo-done")
 
         def on_start(action):
-            if result.cycle_started is None and action.resource.id == NEW_ID:
+            mine = action.resource.id == NEW_ID or NEW_RUN in (action.resource.path or "")
+            if result.cycle_started is None and mine:
                 result.cycle_started = time.monotonic()
 
         if not quiet:
