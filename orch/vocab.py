@@ -9,6 +9,8 @@ TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
 #: the resource kinds that hold data (what archive, unarchive and delete act on)
 DATA_KINDS = frozenset({"ica.data", "bssh.dataset", "bssh.run"})
 BSSH_DATA_KINDS = frozenset({"bssh.dataset", "bssh.run"})
+#: characters that make a protect name or path a glob
+GLOB_CHARS = "*?["
 #: every resource kind a plan may name
 RESOURCE_KINDS: tuple[str, ...] = (
     "ica.project", "ica.analysis", "ica.data", "bssh.project", "bssh.dataset", "bssh.run", "bssh.trash",

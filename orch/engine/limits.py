@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from orch.engine.plan import PlannedAction, is_destructive
 from orch.inventory import Resource
+from orch.vocab import GLOB_CHARS
 from orch.policy.model import Limits, Policy
 
 
@@ -42,7 +43,6 @@ def check_max_resources(policy: Policy, selected: int, population: int) -> None:
 
 
 PROTECT_KEYS = ("names", "paths", "ids", "tags")
-GLOB_CHARS = "*?["
 
 
 @dataclass

@@ -15,14 +15,17 @@ from typing import Any
 from orch.actions.base import BaseAction
 from orch.matchers.age import AgeMatcher
 from orch.matchers.base import BaseMatcher
-from orch.matchers.logic import AllMatcher, NotMatcher, UseMatcher
+from orch.matchers.logic import AllMatcher
+from orch.matchers.windows import empty_window  # noqa: F401  (also re-exported)
 from orch.policy import schema as schema_mod
 from orch.policy.model import (AnalysisQuery, ForEach, Limits, Policy, PolicyFile, Position, ProtectList, Scope,
                                Source)
 from orch.policy.problems import Problem
+from orch.policy.protect_entries import check_protect_entry  # noqa: F401  (also re-exported)
 from orch.policy.render import RESOURCE_NAMES, TemplateError, is_template, render_value, undeclared_names
-from orch.policy.variables import VarSpec, coerce_var, is_number  # noqa: F401  (coerce_var: re-exported)
+from orch.policy.variables import VarSpec, coerce_var, is_number
 from orch.policy.yamlpos import Document, YamlError, load_bytes
+from orch.registry import ActionSpec
 from orch.registry import actions as action_registry
 from orch.registry import matchers as matcher_registry
 from orch.timeutil import parse_duration
@@ -320,6 +323,29 @@ class FileBuilder:
                 self.error(path + ("project",), f"project names an ICA project; {kind} policies do not take one")
             else:
                 self._in_scope(project, scope, path + ("project",))
+        source = self._source(raw, path, kind, scope, project)
+        if kind == "bssh.trash":
+            for key in ("filters", "for_each"):
+                if raw.get(key):
+                    self.error(path + (key,), f"bssh.trash policies take no {key}")
+        filters = self._filters(raw.get("filters"), path + ("filters",), kind)
+        for_each = self._for_each(raw, path, kind)
+        allow_destructive = bool(raw.get("allow_destructive", False))
+        specs = self._actions(raw, path, kind, scope, allow_destructive)
+        limits = self._limits(raw.get("max_resources"), path + ("max_resources",))
+        if len(self.problems) > before or filters is None:
+            return None
+        line, col = self.doc.pos(path)
+        description = self.render(raw["description"], path + ("description",))
+        if description is None:
+            return None
+        return Policy(name=raw["name"], description=str(description), resource=kind, group=group,
+                      enabled=bool(enabled), project=project, source=source, filters=filters,
+                      for_each=for_each, actions=specs, limits=limits, allow_destructive=allow_destructive,
+                      pos=Position(self.path, line, col))
+
+    def _source(self, raw: dict[str, Any], path: tuple, kind: str, scope: Scope, project: Any) -> Source | None:
+        """``from:`` (analyses of a project, and the relation to the policy's resources), with its checks."""
         source = None
         if "from" in raw:
             src = raw["from"]
@@ -342,22 +368,23 @@ class FileBuilder:
                              "which is empty: add from or list the projects")
         if kind in ("ica.analysis", "bssh.trash") and "from" in raw:
             self.error(path + ("from",), f"{kind} policies do not take from")
-        if kind == "bssh.trash":
-            for key in ("filters", "for_each"):
-                if raw.get(key):
-                    self.error(path + (key,), f"bssh.trash policies take no {key}")
-        filters = self._filters(raw.get("filters"), path + ("filters",), kind)
-        for_each = None
-        if "for_each" in raw:
-            if kind != "ica.analysis":
-                self.error(path + ("for_each",), "for_each is only for ica.analysis policies")
-            out = raw["for_each"]["outputs"] or {}
-            recursive = self.render(out.get("recursive", True), path + ("for_each", "outputs", "recursive"))
-            ffilters = self._filters(out.get("filters"), path + ("for_each", "outputs", "filters"), "ica.data")
-            if ffilters is not None:
-                for_each = ForEach("outputs", recursive=bool(recursive), filters=ffilters)
+        return source
+
+    def _for_each(self, raw: dict[str, Any], path: tuple, kind: str) -> ForEach | None:
+        if "for_each" not in raw:
+            return None
+        if kind != "ica.analysis":
+            self.error(path + ("for_each",), "for_each is only for ica.analysis policies")
+        out = raw["for_each"]["outputs"] or {}
+        recursive = self.render(out.get("recursive", True), path + ("for_each", "outputs", "recursive"))
+        ffilters = self._filters(out.get("filters"), path + ("for_each", "outputs", "filters"), "ica.data")
+        return None if ffilters is None else ForEach("outputs", recursive=bool(recursive), filters=ffilters)
+
+    def _actions(self, raw: dict[str, Any], path: tuple, kind: str, scope: Scope,
+                 allow_destructive: bool) -> list[ActionSpec]:
+        """Each action builds itself; the checks every kind states about itself (resource kinds,
+        for_each, destructive, destinations in scope) are applied here."""
         allowed = {kind} | ({"ica.data"} if "for_each" in raw else set())
-        allow_destructive = bool(raw.get("allow_destructive", False))
         specs = []
         for i, item in enumerate(raw["actions"]):
             apath = path + ("actions", i)
@@ -376,33 +403,27 @@ class FileBuilder:
                 self.error(apath, f"action {name!r} is destructive: the policy must say allow_destructive: true")
             for key, dest in cls.destinations(spec.params).items():
                 self._in_scope(dest, scope, apath + (name, key))
+        return specs
+
+    def _limits(self, mr: dict[str, Any] | None, path: tuple) -> Limits:
         limits = Limits()
-        if "max_resources" in raw:
-            mr = raw["max_resources"]
-            if "count" in mr:
-                c = self.render(mr["count"], path + ("max_resources", "count"))
-                if isinstance(c, bool) or not isinstance(c, int) or c < 0:
-                    if c is not None:
-                        self.error(path + ("max_resources", "count"), f"count must be a whole number >= 0, got {c!r}")
-                else:
-                    limits.max_count = c
-            if "percent" in mr:
-                pc = self.render(mr["percent"], path + ("max_resources", "percent"))
-                if isinstance(pc, bool) or not isinstance(pc, (int, float)) or not 0 <= pc <= 100:
-                    if pc is not None:
-                        self.error(path + ("max_resources", "percent"), f"percent must be 0-100, got {pc!r}")
-                else:
-                    limits.max_percent = float(pc)
-        if len(self.problems) > before or filters is None:
-            return None
-        line, col = self.doc.pos(path)
-        description = self.render(raw["description"], path + ("description",))
-        if description is None:
-            return None
-        return Policy(name=raw["name"], description=str(description), resource=kind, group=group,
-                      enabled=bool(enabled), project=project, source=source, filters=filters,
-                      for_each=for_each, actions=specs, limits=limits, allow_destructive=allow_destructive,
-                      pos=Position(self.path, line, col))
+        if mr is None:
+            return limits
+        if "count" in mr:
+            c = self.render(mr["count"], path + ("count",))
+            if isinstance(c, bool) or not isinstance(c, int) or c < 0:
+                if c is not None:
+                    self.error(path + ("count",), f"count must be a whole number >= 0, got {c!r}")
+            else:
+                limits.max_count = c
+        if "percent" in mr:
+            pc = self.render(mr["percent"], path + ("percent",))
+            if isinstance(pc, bool) or not isinstance(pc, (int, float)) or not 0 <= pc <= 100:
+                if pc is not None:
+                    self.error(path + ("percent",), f"percent must be 0-100, got {pc!r}")
+            else:
+                limits.max_percent = float(pc)
+        return limits
 
     def _in_scope(self, project: Any, scope: Scope, path: tuple) -> None:
         if isinstance(project, str) and project not in scope.ica_projects:
@@ -427,98 +448,3 @@ class FileBuilder:
                 if msg:
                     self.error(path, f"contradictory age window: {msg}")
                     return
-
-
-GLOB_CHARS = "*?["
-
-
-def _glob_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not a well-formed fnmatch glob (an unclosed or empty ``[...]``), or None."""
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "[":
-            j = i + 1
-            if j < len(pattern) and pattern[j] in "!^":
-                j += 1
-            if j < len(pattern) and pattern[j] == "]":
-                j += 1  # a leading ] is a literal member of the set
-            close = pattern.find("]", j)
-            if close < 0:
-                return f"bad glob {pattern!r}: '[' at position {i + 1} is never closed (write [[] for a literal [)"
-            i = close
-        i += 1
-    return None
-
-
-def check_protect_entry(key: str, text: str) -> str | None:
-    """Why one rendered ``protect`` entry is unusable, or None (lint and load share this)."""
-    if not text.strip():
-        return f"empty protect {key} entry"
-    if text != text.strip():
-        return f"protect {key} entry {text!r} has leading or trailing spaces"
-    if key == "names":
-        if "/" in text:
-            return f"protect name {text!r} contains '/': names match the base name only; use protect.paths"
-        return _glob_problem(text)
-    if key == "paths":
-        if not text.startswith("/"):
-            return f"protect path {text!r} must start with '/' (an ICA path such as /ilmn-analyses/RUN/)"
-        return _glob_problem(text)
-    if key == "ids" and any(c in text for c in GLOB_CHARS):
-        return f"protect id {text!r} contains a glob character: ids match exactly; use names or paths for globs"
-    return None
-
-
-def _conjuncts(items: list[BaseMatcher]) -> list[BaseMatcher]:
-    out: list[BaseMatcher] = []
-    for m in items:
-        while isinstance(m, UseMatcher):
-            m = m.params.target
-        if isinstance(m, AllMatcher):
-            out.extend(_conjuncts(list(m.params.items)))
-        else:
-            out.append(m)
-    return out
-
-
-def empty_window(items: list[BaseMatcher]) -> str | None:
-    """Why the conjunction's age bounds on one field are empty, or None.
-
-    Bounds: older_than X → age > X; younger_than Y → age < Y; not older_than B → age <= B;
-    not younger_than C → age >= C.
-    """
-    lows: dict[str, list[tuple[timedelta, bool, str]]] = {}
-    highs: dict[str, list[tuple[timedelta, bool, str]]] = {}
-    for m in _conjuncts(items):
-        negated = False
-        while isinstance(m, (NotMatcher, UseMatcher)):
-            if isinstance(m, NotMatcher):
-                negated = not negated
-                m = m.params.inner
-            else:
-                m = m.params.target
-        if not isinstance(m, AgeMatcher):
-            continue
-        p = m.params
-        if negated:
-            if p.older_than is not None and p.younger_than is None:
-                highs.setdefault(p.field, []).append((p.older_than, False, f"not older than {_d(p.older_than)}"))
-            elif p.younger_than is not None and p.older_than is None:
-                lows.setdefault(p.field, []).append((p.younger_than, False, f"not younger than {_d(p.younger_than)}"))
-            continue
-        if p.older_than is not None:
-            lows.setdefault(p.field, []).append((p.older_than, True, f"older than {_d(p.older_than)}"))
-        if p.younger_than is not None:
-            highs.setdefault(p.field, []).append((p.younger_than, True, f"younger than {_d(p.younger_than)}"))
-    for field in sorted(set(lows) & set(highs)):
-        for lo, lo_strict, lo_text in lows[field]:
-            for hi, hi_strict, hi_text in highs[field]:
-                if lo > hi or (lo == hi and (lo_strict or hi_strict)):
-                    return f"{field} {lo_text} and {hi_text} can never both hold"
-    return None
-
-
-def _d(d: timedelta) -> str:
-    from orch.matchers.age import fmt_duration
-
-    return fmt_duration(d)

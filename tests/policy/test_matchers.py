@@ -153,7 +153,7 @@ def test_bad_regex_and_duration_are_problems():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from orch.policy.build import empty_window  # noqa: E402
+from orch.matchers.windows import empty_window  # noqa: E402
 
 _seconds = st.integers(0, 400 * 86400)
 
