@@ -199,6 +199,3 @@ class BsshRun(Resource):
 
         return {"kind": self.kind, "id": self.id, "name": self.name, "status": self.status,
                 "is_archived": self.is_archived, "date_created": format_ts(self.date_created)}
-
-
-RESOURCE_KINDS = ("ica.analysis", "ica.data", "bssh.dataset", "bssh.run")

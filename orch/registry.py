@@ -84,8 +84,8 @@ class Matcher(ABC):
     def describe(self) -> str:
         """Short human text for plan reasons, e.g. ``startDate older than 90d``."""
 
-    def fields(self) -> set[str]:
-        """Resource fields the decision reads (they go into the action's fingerprint)."""
+    def fields(self, kind: str | None = None) -> set[str]:
+        """Resource fields the decision reads on a ``kind`` resource (they go into the action's fingerprint)."""
         return set()
 
 

@@ -76,6 +76,11 @@ class BaseAction:
         return cls.destructive
 
     @classmethod
+    def policy_problem(cls, params: Any, resource: str, for_each: bool) -> tuple[str, str] | None:
+        """Lint: (param name, why) when these params do not fit the policy's resource (or for_each)."""
+        return None
+
+    @classmethod
     def destinations(cls, params: Any) -> dict[str, str]:
         """ICA projects the action writes into, by param name (checked against the scope)."""
         return {}

@@ -227,6 +227,9 @@ class MarkManaged(BaseAction):
 @dataclass(frozen=True)
 class TagParams:
     user_tags: tuple[str, ...] = field(default_factory=tuple)  # per-resource templates
+    #: ica.analysis policies: "analysis" (the default) or "files" (what for_each selects). Not ``on``:
+    #: YAML 1.1 reads the key ``on`` as true.
+    target: str | None = None
 
 
 @actions.register("tag")
@@ -234,10 +237,13 @@ class Tag(BaseAction):
     Params = TagParams
     bare = False
     resource_kinds = frozenset({"ica.analysis", "ica.data"})
-    description = "Add user tags (per-resource templates) to the ICA analysis or data."
+    description = ("Add user tags (per-resource templates) to the ICA data, or in an analysis policy to the "
+                   "analysis (`target: analysis`, the default) or to the files for_each selects (`target: files`).")
     schema = {"type": "object",
               "properties": {"user_tags": {"type": "array", "items": {"type": "string", "minLength": 1},
-                                           "minItems": 1}},
+                                           "minItems": 1},
+                             "target": {"enum": ["analysis", "files"],
+                                    "description": "ica.analysis policies: what is tagged (default analysis)"}},
               "required": ["user_tags"], "additionalProperties": False}
     order = 40
     planned_phrase, done_phrase = "{n} to tag", "{n} tagged"
@@ -247,11 +253,20 @@ class Tag(BaseAction):
         tags = [b.check_template(t, path + ("user_tags", i)) for i, t in enumerate(value["user_tags"])]
         if any(t is None for t in tags):
             return None
-        return ActionSpec(cls.name, TagParams(tuple(tags)))
+        return ActionSpec(cls.name, TagParams(tuple(tags), value.get("target")))
+
+    @classmethod
+    def policy_problem(cls, params, resource, for_each):
+        if params.target is not None and resource != "ica.analysis":
+            return ("target", f"tag target: {params.target} is for ica.analysis policies; a {resource} policy "
+                              f"tags its own resources")
+        if params.target == "files" and not for_each:
+            return "target", "tag target: files tags the files for_each selects: the policy needs for_each"
+        return None
 
     @classmethod
     def plan_analysis(cls, step, spec, analysis, files, planned):
-        if step.policy.for_each is not None and files:
+        if spec.params.target == "files":  # explicit: the selected files, never the analysis instead
             return super().plan_analysis(step, spec, analysis, files, planned)
         act = cls.plan_data(step, spec, Candidate(analysis, analysis, f"analysis {alabel(analysis)}"),
                             step.policy.filters)

@@ -54,8 +54,8 @@ class ApplyProgress:
 
     On a terminal: a Rich progress bar (counts of failures in its description); problems are
     printed above it as they happen. Elsewhere (cron, CI logs): one plain line per finished
-    action, nothing redrawn. Thread-safe (Rich's Progress and Console lock), so executor threads
-    may call ``finish``.
+    action, nothing redrawn. The applier calls it from one thread; the plain-line writes still take a lock
+    so that a caller with threads (``orch watch``) cannot interleave lines.
     """
 
     def __init__(self, total: int, console: Console | None = None, transient: bool = True,

@@ -14,10 +14,11 @@ def describe(filters: Iterable[Matcher]) -> str:
     return ", ".join(m.describe() for m in filters)
 
 
-def filter_fields(filters: Iterable[Matcher]) -> set[str]:
+def filter_fields(filters: Iterable[Matcher], kind: str | None = None) -> set[str]:
+    """The fields the filters read on a ``kind`` resource."""
     out: set[str] = set()
     for m in filters:
-        out |= set(m.fields())
+        out |= set(m.fields(kind))
     return out
 
 

@@ -102,6 +102,8 @@ def handoff_first(actions: list[PlannedAction], notes: list[str] | None = None) 
         if not under:
             continue
         after = under | {x.id for x in actions if _after_links(x) and under & set(x.depends_on)}
+        if after <= set(a.depends_on):
+            continue  # already waits for them (reconcile runs again after the trash step: say it once)
         a.depends_on = sorted(set(a.depends_on) | after)
         if notes is not None:  # legal, but worth a look: the recipients' links point at this very data
             notes.append(f"{a.policy}: {a.action} of {a.resource.label()} runs after this plan hands off "

@@ -137,7 +137,7 @@ class PolicyStep:
              depends_on: Iterable[str] = (), reached_from: dict[str, Any] | None = None) -> PlannedAction | None:
         """The planned action, or None (with a note) when its resource is out of scope or protected."""
         pf, policy = self.pf, self.policy
-        fields = sorted(filter_fields(filters) | BASE_FIELDS.get(r.kind, set()))
+        fields = sorted(filter_fields(filters, r.kind) | BASE_FIELDS.get(r.kind, set()))
         ref = ResourceRef.from_dict(r.ref())
         if reached_from:  # the analyses it was reached from: apply re-checks their protection
             ref.extra["reached_from"] = {"project_id": reached_from["project_id"],

@@ -98,5 +98,5 @@ class AgeMatcher(BaseMatcher):
             parts.append(f"younger than {fmt_duration(p.younger_than)}")
         return f"{p.field} {' and '.join(parts)}"
 
-    def fields(self) -> set[str]:
+    def fields(self, kind: str | None = None) -> set[str]:
         return {self.params.field}

@@ -54,8 +54,8 @@ class StatusMatcher(BaseMatcher):
         v = self.params.values
         return f"status {v[0]}" if len(v) == 1 else f"status in [{', '.join(v)}]"
 
-    def fields(self) -> set[str]:
-        return {"status"}
+    def fields(self, kind: str | None = None) -> set[str]:
+        return {_STATUS_FIELD.get(kind or "", "status")}  # BaseSpace runs: Status
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class PipelineMatcher(BaseMatcher):
     def describe(self) -> str:
         return f"pipeline.code matches {self.params.regex.pattern!r}"
 
-    def fields(self) -> set[str]:
+    def fields(self, kind: str | None = None) -> set[str]:
         return {"pipeline.code"}
 
 

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Iterator, Protocol
 
@@ -69,19 +68,14 @@ class BaseMatcher(Matcher):
         for child in self.children():
             yield from child.walk()
 
-    def fields(self) -> set[str]:
+    def fields(self, kind: str | None = None) -> set[str]:
         out: set[str] = set()
         for child in self.children():
-            out |= child.fields()
+            out |= child.fields(kind)
         return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
-
-
-@dataclass(frozen=True)
-class NoParams:
-    pass
 
 
 def as_text(value: Any) -> str:

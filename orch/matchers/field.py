@@ -113,6 +113,6 @@ class FieldMatcher(BaseMatcher):
             return f"{p.field} {'exists' if p.value else 'is absent'}"
         return f"{p.field} {'=' if p.op == 'eq' else '!='} {p.value!r}"
 
-    def fields(self) -> set[str]:
+    def fields(self, kind: str | None = None) -> set[str]:
         return {self.params.field}
 

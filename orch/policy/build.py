@@ -401,6 +401,9 @@ class FileBuilder:
                 self.error(apath, f"{name} {cls.needs_for_each}: the policy needs for_each")
             if cls.is_destructive(spec.values()) and not allow_destructive:
                 self.error(apath, f"action {name!r} is destructive: the policy must say allow_destructive: true")
+            problem = cls.policy_problem(spec.params, kind, "for_each" in raw)
+            if problem is not None:
+                self.error(apath + (name, problem[0]), problem[1])
             for key, dest in cls.destinations(spec.params).items():
                 self._in_scope(dest, scope, apath + (name, key))
         return specs

@@ -83,7 +83,7 @@ def test_saved_plan_applies_exactly_and_stale_actions_are_refused(cli, tmp_path)
     saved = cli.plan(extra=("--out", str(out)))
     assert saved.code == 0 and out.exists()
     plan = json.loads(out.read_text())
-    # the world changes after the review: RUN_C's folder gets archived by someone else,
+    # the world changes after the review: RUN_B's folder gets archived by someone else,
     # and a dataset that was to be archived is deleted
     from orch.connectors.basespace import BasespaceClient
     from orch.connectors.ica import IcaClient

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -21,15 +20,6 @@ from orch.engine.limits import Protect
 from orch.engine.planner import build_plan
 from orch.policy.loader import load_policies
 from orch.sandbox.generate import generate_world
-from orch.sandbox.server import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sb():
-    sandbox = Sandbox(generate_world(analyses=2, files_per_analysis=2, seed=1))
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
 
 
 def _inventory(ica: IcaClient, bssh: BasespaceClient, src_id: str, dst_id: str):

@@ -122,7 +122,7 @@ def test_protect_names_are_base_name_globs_and_ids_and_tags_are_exact():
 def _plan_with_protect(tmp_path, protect_yaml: str, tweak=None):
     from pathlib import Path
 
-    from test_planner import MGI, mgi_world, plan_for
+    from mgi_world import MGI, mgi_world, plan_for
 
     from orch.engine.commands import load_protect
     from orch.policy.loader import load_policies
@@ -143,7 +143,7 @@ def _keep_file(ica):
 
 
 def _tag_archived(ica):
-    from test_planner import SRC
+    from mgi_world import SRC
 
     folder = ica.items[(SRC, "fol.a4")]
     folder.raw["data"]["details"]["tags"] = {"userTags": [], "technicalTags": ["legal-hold"]}

@@ -3,79 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from engine_fakes import NOW, FakeBssh, FakeIca, analysis, api_error, data
+from engine_fakes import NOW, FakeIca, analysis, api_error, data
 from orch.engine.context import PlanContext, run_folder
 from orch.engine.ledger import Ledger
 from orch.engine.limits import Protect
 from orch.engine.manifest import render_manifest
 from orch.engine.planner import build_plan
-from orch.inventory import BsshProject
 from orch.policy.loader import load_policies
-
-MGI = str(Path(__file__).resolve().parents[2] / "policies" / "mgi.yaml")
-SRC, DST = "p-src", "p-dst"
-
-
-def days_ago(n: float) -> str:
-    return (NOW - timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def mgi_world() -> tuple[FakeIca, FakeBssh]:
-    ica, bssh = FakeIca(), FakeBssh()
-    ica.add_project("ken_debug", SRC)
-    ica.add_project("Ken_demos", DST)
-
-    def add_analysis(aid, user_ref, age, status="SUCCEEDED", folder_status="AVAILABLE", files=(), bss=None,
-                     pipeline="BclConvert_v4_1_23"):
-        a = analysis(SRC, aid, user_ref, status=status, start=days_ago(age), pipeline=pipeline)
-        ica.analyses[SRC].append(a)
-        root = f"/ilmn-analyses/{user_ref}/output/"
-        ica.add(data(SRC, root, f"fol.{aid}", status=folder_status))
-        ica.outputs[aid] = f"fol.{aid}"
-        for i, name in enumerate(files):
-            ica.add(data(SRC, root + "Samples/" + name, f"fil.{aid}.{i}"))
-        if bss is not None:
-            ica.add(data(SRC, root + "Reports/bsshoutput.json", f"fil.{aid}.bssh"),
-                    json.dumps({"Projects": {"OutputProject": {"Name": bss}}}).encode())
-        return a
-
-    add_analysis("a1", "20261120_LH00619_0021_B22CCFJLT4", 5, bss="BS_NEW",
-                 files=["M-1_S1_L001_R1_001.fastq.gz", "M_2_S2_L001_R1_001.fastq.gz", "m-3_S3_L001_R1_001.fastq.gz",
-                        "Phix_S4_L001_R1_001.fastq.gz", "Undetermined_S0_L001_R1_001.fastq.gz",
-                        "M-4_S5_L001_R1_001.fastq"])
-    add_analysis("a2", "RUN_FAILED_OLD", 100, status="FAILED")
-    add_analysis("a3", "RUN_ARCHIVE", 70)
-    add_analysis("a4", "RUN_ARCHIVED_OLD", 120, folder_status="ARCHIVED")
-    add_analysis("a5", "RUN_IN_TRANSIT", 100, folder_status="ARCHIVING")
-    add_analysis("a6", "20260817_LH00619_0005_B22XYZ12K3", 100, bss="BS_OLD")
-    add_analysis("a7", "RUNNING", 1, status="INPROGRESS")
-    add_analysis("a8", "M-300_germline", 5, pipeline="DRAGEN_Germline", files=["M-300_S1_L001_R1_001.fastq.gz"])
-    bssh.projects = [BsshProject(id="100", name="BS_NEW"), BsshProject(id="200", name="BS_OLD"),
-                     BsshProject(id="300", name="BS_OTHER")]
-    bssh.add_dataset("200", "ds.old", "M-1_L001", days_ago(95))
-    bssh.add_dataset("200", "ds.oldarch", "M-2_L001", days_ago(95), archived=True)
-    bssh.add_dataset("200", "ds.young", "M-3_L001", days_ago(80))
-    bssh.add_dataset("300", "ds.other", "X_L001", days_ago(300))
-    bssh.add_run("r6", "20260817_LH00619_0005_B22XYZ12K3", days_ago(100))
-    bssh.add_run("r-foreign", "20250101_LH00001_0001_AXXXXXXXXX", days_ago(300))
-    return ica, bssh
-
-
-def plan_for(ica, bssh, ledger=None, vars=None, paths=(MGI,), protect=None, now=NOW):
-    policies = load_policies(list(paths), vars or {})
-    ctx = PlanContext(ica, bssh, ledger or Ledger(":memory:"), now)
-    return build_plan(policies, ctx, protect)
-
-
-def by(plan, action=None, policy=None):
-    return [a for a in plan.actions if (action is None or a.action == action) and (policy is None or a.policy == policy)]
-
+from mgi_world import CLEAN_DESTINATION, DST, MGI, SRC, by, days_ago, mgi_world, plan_for
 
 def test_run_folder_from_user_reference():
     assert run_folder("20260801_LH00619_0013_B22CCFJLT4") == "20260801_LH00619_0013_B22CCFJLT4"
@@ -347,12 +289,16 @@ def test_bsshoutput_contents_are_cached_in_the_ledger():
 
 
 def test_disabled_policies_read_nothing(tmp_path):
+    """Every MGI policy but the hand-off says ``enabled: false``: BaseSpace is never read."""
     ica, bssh = mgi_world()
     only = tmp_path / "handoff.yaml"
-    text = Path(MGI).read_text()
-    only.write_text(text.split("  # 2a.")[0])
-    plan_for(ica, bssh, paths=(str(only),))
-    assert sum(bssh.calls.values()) == 0  # hand-off alone never touches BaseSpace
+    text = re.sub(r"(?m)^    enabled: .*\n", "", Path(MGI).read_text())
+    text, n = re.subn(r"(?m)^(  - name: (?!handoff-mgi-fastqs\b)\S+\n)", r"\1    enabled: false\n", text)
+    assert n >= 9  # every policy but the hand-off
+    only.write_text(text)
+    plan = plan_for(ica, bssh, paths=(str(only),)).plan
+    assert {a.policy for a in plan.actions} == {"handoff-mgi-fastqs"}
+    assert sum(bssh.calls.values()) == 0  # the disabled BaseSpace policies read nothing
 
 
 def test_fingerprints_cover_the_decision_fields():
@@ -381,7 +327,11 @@ def test_archiving_data_that_is_handed_off_waits_for_the_hand_off():
     outcome = plan_for(ica, bssh, vars={"days_to_archive": "4", "days_to_delete": "200"})  # a1 is 5 d old
     plan = outcome.plan
     [archive] = [a for a in plan.actions if a.resource.id == "fol.a1"]
-    assert any("runs after this plan hands off 2 file(s) under it" in n for n in outcome.notes)
+    # said once (reconcile runs again after the trash step; the note must not repeat)
+    assert [n for n in outcome.notes if "runs after this plan hands off" in n] == [
+        "archive-ica-outputs: archive of /ilmn-analyses/20261120_LH00619_0021_B22CCFJLT4/output/ runs after this "
+        "plan hands off 2 file(s) under it; the links share its storage, so the recipients lose them too (a "
+        "hand-off age limit above the archive age does this)"]
     handoff = {a.id for a in by(plan, policy="handoff-mgi-fastqs") if a.resource.id in ("a1", "fil.a1.0", "fil.a1.1")}
     assert handoff and handoff <= set(archive.depends_on)
     order = [a.id for a in plan.actions]
@@ -469,21 +419,6 @@ def test_manifest_check_falls_back_to_the_exact_path_when_the_folder_listing_is_
     ica.list_data = refusing
     plan = plan_for(ica, bssh).plan
     assert not by(plan, "manifest") and by(plan, "mark_managed") and plan.errors == []
-
-
-CLEAN_DESTINATION = textwrap.dedent("""\
-    version: 1
-    group: mgi
-    scope: {ica_projects: [Ken_demos]}
-    policies:
-      - name: clean-destination
-        description: Delete old data of the destination project.
-        resource: ica.data
-        project: Ken_demos
-        filters: [{age: {field: timeCreated, older_than: 100d}}]
-        actions: [delete]
-        allow_destructive: true
-    """)
 
 
 def test_linked_in_data_is_never_archived_or_deleted_through_the_link(tmp_path):
@@ -635,3 +570,77 @@ def test_a_protected_re_analysis_shields_the_shared_run_and_datasets_of_an_old_o
     assert any("not considered: protected analysis 20260817_LH00619_0005_B22XYZ12K3_rerun reaches it too" in n
                for n in outcome.notes)
     assert not outcome.plan.errors
+
+
+TAG_FOR_EACH = textwrap.dedent("""\
+    version: 1
+    group: core
+    scope: {ica_projects: [ken_debug]}
+    policies:
+      - name: tag-handoffs
+        description: Tag what a hand-off would select.
+        resource: ica.analysis
+        project: ken_debug
+        filters: [status: SUCCEEDED]
+        for_each: {outputs: {filters: [{field: name, regex: '^M[-_]'}]}}
+        actions: [{tag: {user_tags: [seen]ON}}]
+    """)
+
+
+@pytest.mark.parametrize("on, kinds", [("", {"ica.analysis"}), (", target: analysis", {"ica.analysis"}),
+                                       (", target: files", {"ica.data"})])
+def test_tag_in_a_for_each_policy_acts_on_one_thing_said_by_target(tmp_path, on, kinds):
+    """Review P4: without ``target`` the analysis is tagged, whether or not for_each selected files of it."""
+    ica, bssh = mgi_world()
+    path = tmp_path / "tag.yaml"
+    path.write_text(TAG_FOR_EACH.replace("ON", on))
+    plan = plan_for(ica, bssh, paths=(str(path),)).plan
+    assert plan.actions and not plan.errors
+    assert {a.resource.kind for a in plan.actions} == kinds
+    tagged = {a.resource.id for a in plan.actions}
+    if kinds == {"ica.data"}:  # the MGI files of a1 and a8 only; analyses without such files: nothing
+        assert tagged == {"fil.a1.0", "fil.a1.1", "fil.a1.5", "fil.a8.0"}  # not m-3 (case-sensitive)
+    else:  # every SUCCEEDED analysis, those with selected files (a1, a8) included
+        assert {"a1", "a8", "a3"} <= tagged
+
+
+@pytest.mark.parametrize("text, message", [
+    (TAG_FOR_EACH.replace("ON", ", target: files").replace(
+        "    for_each: {outputs: {filters: [{field: name, regex: '^M[-_]'}]}}\n", ""),
+     "tag target: files tags the files for_each selects: the policy needs for_each"),
+    (TAG_FOR_EACH.replace("ON", ", target: analysis").replace("resource: ica.analysis", "resource: ica.data").replace(
+        "    for_each: {outputs: {filters: [{field: name, regex: '^M[-_]'}]}}\n", "").replace(
+        "filters: [status: SUCCEEDED]", "filters: []"),
+     "tag target: analysis is for ica.analysis policies; a ica.data policy tags its own resources"),
+])
+def test_tag_target_is_checked_at_lint(tmp_path, text, message):
+    from orch.policy.lint import lint_paths
+
+    path = tmp_path / "tag.yaml"
+    path.write_text(text)
+    [problem] = lint_paths([str(path)])
+    assert problem.message == message and problem.line == 10  # the actions line (for_each removed)
+
+
+def test_status_on_a_basespace_run_fingerprints_its_Status_field(tmp_path):
+    """Review P15: the status matcher reads ``Status`` on bssh.run, so that is the field fingerprinted."""
+    from orch.matchers.analysis import StatusMatcher, StatusParams
+
+    m = StatusMatcher(StatusParams(("Complete",)))
+    assert m.fields("bssh.run") == {"Status"} and m.fields("ica.analysis") == {"status"}
+    ica, bssh = mgi_world()
+    path = tmp_path / "runs.yaml"
+    path.write_text(textwrap.dedent("""\
+        version: 1
+        group: core
+        scope: {ica_projects: [ken_debug]}
+        policies:
+          - name: archive-complete-runs
+            description: Archive complete runs.
+            resource: bssh.run
+            filters: [status: Complete]
+            actions: [archive]
+        """))
+    archives = plan_for(ica, bssh, paths=(str(path),)).plan.actions
+    assert {a.resource.id for a in archives} == {"r6", "r-foreign"}  # the Complete runs of mgi_world
+    assert all(a.fingerprint_fields == ["IsArchived", "Status"] for a in archives)

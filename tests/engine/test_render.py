@@ -13,10 +13,7 @@ from orch.engine.render import (
     render_table, short_name, summary_line,
 )
 
-try:  # tests/engine is a rootdir-style folder today; keep working if it becomes a package
-    from .test_plan import NOW, sample_actions, sample_plan
-except ImportError:
-    from test_plan import NOW, sample_actions, sample_plan  # noqa: F401
+from plan_samples import NOW, sample_actions, sample_plan  # noqa: F401
 
 ERROR = PlanIssue("delete-ica-outputs", "ICA GET /api/projects/{projectId}/data failed: HTTP 503")
 

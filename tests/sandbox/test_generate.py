@@ -95,7 +95,8 @@ def test_bad_sizes_are_one_clear_error():
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_every_generated_world_is_valid(seed):
-    world_mod = pytest.importorskip("orch.sandbox.world")
+    from orch.sandbox import world as world_mod  # a broken import fails the test (never a skip)
+
     world = generate_world(analyses=25, files_per_analysis=20, seed=seed)
     world_mod.validate_world(world)
     loaded = world_mod.load_world(yaml.safe_load(dump_world_yaml(world)))

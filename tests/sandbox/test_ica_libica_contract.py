@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from libica.openapi.v2 import ApiClient, ApiException, Configuration
+from libica.openapi.v2 import ApiException
 from libica.openapi.v2.api.project_analysis_api import ProjectAnalysisApi
 from libica.openapi.v2.api.project_api import ProjectApi
 from libica.openapi.v2.api.project_data_api import ProjectDataApi
@@ -24,14 +24,6 @@ ANALYSIS = "5c1e0000-0000-4000-8000-00000000000a"
 R1 = "fil.a0000000000000000000000000000001"
 R2 = "fil.a0000000000000000000000000000002"
 V4 = "application/vnd.illumina.v4+json"
-
-
-@pytest.fixture
-def client(sandbox):
-    config = Configuration(host=sandbox.ica_url)
-    config.api_key["ApiKeyAuth"] = "test-key"
-    with ApiClient(config) as api_client:
-        yield api_client
 
 
 def _clock(sandbox, advance: str) -> None:

@@ -8,7 +8,7 @@ import copy
 import pytest
 import requests
 
-from libica.openapi.v2 import ApiClient, ApiException, Configuration
+from libica.openapi.v2 import ApiException
 from libica.openapi.v2.api.project_analysis_api import ProjectAnalysisApi
 from libica.openapi.v2.api.project_data_api import ProjectDataApi
 from orch.errors import ConfigError
@@ -21,14 +21,6 @@ R1 = "fil.a0000000000000000000000000000001"
 V3 = "application/vnd.illumina.v3+json"
 V4 = "application/vnd.illumina.v4+json"
 KEY = {"X-API-Key": "test-key"}
-
-
-@pytest.fixture
-def client(sandbox):
-    config = Configuration(host=sandbox.ica_url)
-    config.api_key["ApiKeyAuth"] = "test-key"
-    with ApiClient(config) as api_client:
-        yield api_client
 
 
 def _state(sandbox) -> dict:
