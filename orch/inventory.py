@@ -25,11 +25,31 @@ def _walk(view: dict[str, Any], path: str) -> Any:
     return cur
 
 
+def _tags(holder: Any, key: str) -> list[str]:
+    tags = holder.get("tags") if isinstance(holder, dict) else None
+    values = tags.get(key) if isinstance(tags, dict) else None
+    return [str(t) for t in values] if isinstance(values, list) else []
+
+
 class Resource:
-    """Mixin shared by every inventory object."""
+    """Mixin shared by every inventory object.
+
+    Typed views of API fields the engine reasons about (``tags``, ``user_tags``, ``version``,
+    ``is_deleted``) are read from ``raw`` here, in one place: the engine never digs in API JSON.
+    """
 
     kind: ClassVar[str]
     MISSING: ClassVar[object] = _MISSING
+
+    @property
+    def user_tags(self) -> list[str]:
+        """ICA user tags (what the ``tag`` action adds); none for BaseSpace resources."""
+        return []
+
+    @property
+    def tags(self) -> list[str]:
+        """Every ICA tag, user then technical (what ``protect.tags`` matches); none for BaseSpace."""
+        return []
 
     def field_view(self) -> dict[str, Any]:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -80,6 +100,14 @@ class IcaAnalysis(Resource):
     end_date: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @property
+    def user_tags(self) -> list[str]:
+        return _tags(self.raw, "userTags")
+
+    @property
+    def tags(self) -> list[str]:
+        return _tags(self.raw, "userTags") + _tags(self.raw, "technicalTags")
+
     def field_view(self) -> dict[str, Any]:
         view = dict(self.raw)
         view.update(id=self.id, reference=self.reference, userReference=self.user_reference,
@@ -126,6 +154,26 @@ class IcaData(Resource):
     def is_folder(self) -> bool:
         return self.data_type == "FOLDER"
 
+    @property
+    def _details(self) -> dict[str, Any]:
+        data = self.raw.get("data") if self.raw else None
+        details = data.get("details") if isinstance(data, dict) else None
+        return details if isinstance(details, dict) else {}
+
+    @property
+    def user_tags(self) -> list[str]:
+        return _tags(self._details, "userTags")
+
+    @property
+    def tags(self) -> list[str]:
+        return _tags(self._details, "userTags") + _tags(self._details, "technicalTags")
+
+    @property
+    def version(self) -> str:
+        """What changes when the content changes: the object ETag (else timeModified, else the size)."""
+        d = self._details
+        return str(d.get("objectETag") or d.get("timeModified") or str(self.size or ""))
+
     def field_view(self) -> dict[str, Any]:
         # ProjectData is {data: {id, urn, details: {...}}, projectId}: flatten details.
         data = self.raw.get("data", {}) if self.raw else {}
@@ -166,6 +214,11 @@ class BsshDataset(Resource):
     is_archived: bool
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    @property
+    def is_deleted(self) -> bool:
+        """In the BaseSpace trash (``IsDeleted``): gone, for orch."""
+        return bool(self.raw.get("IsDeleted"))
+
     def field_view(self) -> dict[str, Any]:
         view = dict(self.raw)
         view.update(Id=self.id, Name=self.name, IsArchived=self.is_archived)
@@ -188,6 +241,11 @@ class BsshRun(Resource):
     status: str
     is_archived: bool
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_deleted(self) -> bool:
+        """In the BaseSpace trash (``IsDeleted``): gone, for orch."""
+        return bool(self.raw.get("IsDeleted"))
 
     def field_view(self) -> dict[str, Any]:
         view = dict(self.raw)

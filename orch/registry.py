@@ -64,29 +64,57 @@ class EvalContext(Protocol):
     def is_managed(self, analysis: IcaAnalysis) -> bool:
         """True when the analysis is recorded in the ledger."""
 
-    def bsshoutput(self, analysis: IcaAnalysis) -> dict[str, Any] | None:
-        """Parsed bsshoutput.json of the analysis outputs, or None when there is none."""
+    def bsshoutput(self, analysis: IcaAnalysis) -> Any:
+        """The analysis outputs' bsshoutput.json (``orch.engine.context.BsshOutput``: ``doc`` or ``error``),
+        or None when there is none."""
 
 
 class Matcher(ABC):
-    """A filter. ``matches`` is pure given the resource and the context."""
+    """A filter: one base class for every matcher (``orch.matchers.base.BaseMatcher`` adds building).
+
+    ``evaluate`` is three-valued (True, False, None = unknown: fails closed); ``matches`` is
+    ``evaluate(...) is True``. ``cost`` says whether evaluating needs a platform read beyond the
+    resource itself (the planner evaluates those last, after a batch prefetch); ``explain`` adds
+    what a reviewer wants to see in the reason (e.g. an age in days).
+    """
 
     name: ClassVar[str]
     #: resource kinds it applies to; None = any
     resource_kinds: ClassVar[frozenset[str] | None] = None
     #: JSON Schema of the value under the matcher's key
     schema: ClassVar[dict[str, Any]] = {}
+    #: "local": decided from the resource (and the ledger); "read": needs a platform read
+    cost: ClassVar[str] = "local"
 
     @abstractmethod
-    def matches(self, resource: Resource, ctx: EvalContext) -> bool: ...
+    def evaluate(self, resource: Resource, ctx: EvalContext) -> bool | None: ...
+
+    def matches(self, resource: Resource, ctx: EvalContext) -> bool:
+        return self.evaluate(resource, ctx) is True
 
     @abstractmethod
     def describe(self) -> str:
         """Short human text for plan reasons, e.g. ``startDate older than 90d``."""
 
+    def children(self) -> list["Matcher"]:
+        return []
+
+    def walk(self) -> Iterator["Matcher"]:
+        """This matcher and every matcher inside it."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
     def fields(self, kind: str | None = None) -> set[str]:
         """Resource fields the decision reads on a ``kind`` resource (they go into the action's fingerprint)."""
-        return set()
+        out: set[str] = set()
+        for child in self.children():
+            out |= child.fields(kind)
+        return out
+
+    def explain(self, resource: Resource, now: datetime) -> str:
+        """What the reason shows about this resource beyond ``describe`` ("" for nothing)."""
+        return ""
 
 
 @dataclass

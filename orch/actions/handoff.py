@@ -9,7 +9,6 @@ from orch.actions.base import BaseAction
 from orch.engine import executors
 from orch.engine.kinds import kind
 from orch.engine.lifecycle import subject_and_tail
-from orch.engine.limits import user_tags
 from orch.engine.manifest import MANIFEST_COLUMNS
 from orch.engine.reasons import alabel, describe, label, plural
 from orch.engine.step import Candidate, HandoffBlocked
@@ -283,7 +282,7 @@ class Tag(BaseAction):
             except TemplateError as exc:
                 step.error(f"tag for {label(r)}: {exc} (skipped)")
                 return None
-        missing = sorted(set(tags) - set(user_tags(r)))
+        missing = sorted(set(tags) - set(r.user_tags))
         if not missing:
             return None
         return step.make(cls.name, r, {"user_tags": missing}, filters, f"tag {subject} with {', '.join(missing)}{tail}")

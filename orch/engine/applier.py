@@ -13,8 +13,8 @@ from typing import Any, Callable, Mapping
 
 from orch.engine.executors import ApplyContext, executor_for, reread
 from orch.engine.kinds import kind
-from orch.engine.limits import Protect, destructive_refusal, resource_tags
-from orch.engine.plan import ActionResult, ApplyReport, Outcome, Plan, PlannedAction
+from orch.engine.limits import Protect, destructive_refusal
+from orch.engine.plan import ActionResult, ApplyReport, Outcome, Plan, PlannedAction, ReachedFrom
 from orch.errors import OrchError
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class Applier:
                     current = reread(action, self.ctx)
                 except OrchError:
                     current = None
-                why = self.protect.why(action.resource.to_dict(), resource_tags(getattr(current, "raw", None)))
+                why = self.protect.why(action.resource.to_dict(), current.tags if current is not None else ())
             if why is None:
                 why = self._protected_inside(action)
             if why is None:
@@ -140,11 +140,10 @@ class Applier:
     def _protected_analysis(self, action: PlannedAction) -> str | None:
         """A resource reached from analyses (``resource.reached_from``) is protected with any of them:
         re-read them now (one listing of their project) so a protection added after the plan counts."""
-        reach = action.resource.get("reached_from") or {}
-        ids = (reach.get("analyses") or []) if isinstance(reach, dict) else []
-        if not ids or not _lifecycle(action):
+        reach = ReachedFrom.from_dict(action.resource.get("reached_from"))
+        if reach is None or not _lifecycle(action):
             return None
-        project = str(reach.get("project_id"))
+        project, ids = reach.project_id, reach.analyses
         try:
             if project not in self._analyses:  # once per apply: the connector's cache is cleared by writes
                 self._analyses[project] = {a.id: a for a in self.ctx.need_ica().list_analyses(project)}
@@ -153,7 +152,7 @@ class Applier:
         current = self._analyses[project]
         for aid in ids:
             a = current.get(aid)
-            if a is not None and (why := self.protect.why(a.ref(), resource_tags(a.raw))):
+            if a is not None and (why := self.protect.why(a.ref(), a.tags)):
                 return f"it is reached from analysis {a.user_reference or a.reference}, which is protected ({why})"
         return None
 

@@ -15,12 +15,16 @@ import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Hashable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, TypeVar
 
 from orch.connectors.base import BasespaceApi, IcaApi
 from orch.errors import AuthError, ConfigError, OrchError
 from orch.inventory import BsshDataset, BsshProject, BsshRun, IcaAnalysis, IcaData, IcaProject
+
+if TYPE_CHECKING:
+    from orch.engine.ledger import Ledger
 
 T = TypeVar("T")
 
@@ -39,12 +43,12 @@ def run_folder(user_reference: str) -> str | None:
     return m.group(1) if m else None
 
 
-class Unreadable(dict):
-    """bsshoutput.json exists but could not be read; ``error`` says why (empty: no contents known)."""
+@dataclass(frozen=True)
+class BsshOutput:
+    """An analysis's bsshoutput.json: its parsed ``doc``, or the ``error`` that kept it unreadable."""
 
-    def __init__(self, error: OrchError):
-        super().__init__()
-        self.error = error
+    doc: dict[str, Any] | None = None
+    error: OrchError | None = None
 
 
 class _Memo:
@@ -88,7 +92,7 @@ class _Memo:
 class PlanContext:
     """Implements ``orch.registry.EvalContext`` plus the relations the planner follows."""
 
-    def __init__(self, ica: IcaApi | None, bssh: BasespaceApi | None, ledger: Any, now: datetime,
+    def __init__(self, ica: IcaApi | None, bssh: BasespaceApi | None, ledger: "Ledger | None", now: datetime,
                  concurrency: int = 8):
         self._ica = ica
         self._bssh = bssh
@@ -245,10 +249,10 @@ class PlanContext:
                 return f
         return None
 
-    def bsshoutput(self, analysis: IcaAnalysis) -> dict[str, Any] | None:
-        """Parsed bsshoutput.json of the analysis outputs, or None when there is none.
+    def bsshoutput(self, analysis: IcaAnalysis) -> BsshOutput | None:
+        """The analysis outputs' bsshoutput.json, or None when there is none.
 
-        A file that exists but cannot be read (archived, not JSON) gives an ``Unreadable`` marker:
+        A file that exists but cannot be read (archived, not JSON) has an ``error`` and no ``doc``:
         whether BaseSpace manages the analysis is still known (``managed_by`` only needs presence),
         while anything that needs its contents (``bsshoutput_project_names``) raises and fails closed.
         """
@@ -256,16 +260,14 @@ class PlanContext:
         if f is None:
             return None
         try:
-            return self._memo.get(("bsshoutput", f.id), lambda: self._read_json(f))
+            return BsshOutput(doc=self._memo.get(("bsshoutput", f.id), lambda: self._read_json(f)))
         except (AuthError, ConfigError):
             raise
         except OrchError as exc:
-            return Unreadable(exc)
+            return BsshOutput(error=exc)
 
     def _read_json(self, f: IcaData) -> dict[str, Any]:
-        details = (f.raw.get("data") or {}).get("details") or {} if f.raw else {}
-        version = details.get("objectETag") or details.get("timeModified") or str(f.size or "")
-        key = ("bsshoutput", f.id, version)
+        key = ("bsshoutput", f.id, f.version)
         cached = self.ledger.cache_get(key) if self.ledger is not None else None
         if isinstance(cached, dict):
             return cached
@@ -281,12 +283,12 @@ class PlanContext:
         return parsed
 
     def bsshoutput_project_names(self, analysis: IcaAnalysis) -> list[str]:
-        doc = self.bsshoutput(analysis)
-        if isinstance(doc, Unreadable):
-            raise doc.error
-        if doc is None:
+        out = self.bsshoutput(analysis)
+        if out is None:
             return []
-        projects = doc.get("Projects")
+        if out.error is not None:
+            raise out.error
+        projects = (out.doc or {}).get("Projects")
         if not isinstance(projects, dict):
             return []
         names = {str(v["Name"]) for v in projects.values() if isinstance(v, dict) and v.get("Name")}

@@ -6,15 +6,12 @@ from typing import Iterable
 
 from orch.engine.context import PlanContext
 from orch.inventory import Resource
-from orch.matchers.analysis import ManagedByMatcher
 from orch.registry import Matcher
 
 
 def _expensive(m: Matcher) -> bool:
-    """Matchers that need a platform read beyond the resource itself (evaluated last)."""
-    walk = getattr(m, "walk", None)
-    items = list(walk()) if walk else [m]
-    return any(isinstance(x, ManagedByMatcher) for x in items)
+    """Matchers that need a platform read beyond the resource itself (``cost``; evaluated last)."""
+    return any(x.cost != "local" for x in m.walk())
 
 
 def evaluate(filters: Iterable[Matcher], resource: Resource, ctx: PlanContext) -> bool:
@@ -22,8 +19,7 @@ def evaluate(filters: Iterable[Matcher], resource: Resource, ctx: PlanContext) -
     ordered = sorted(filters, key=_expensive)
     unknown = False
     for m in ordered:
-        ev = getattr(m, "evaluate", None)
-        r = ev(resource, ctx) if ev else m.matches(resource, ctx)
+        r = m.evaluate(resource, ctx)
         if r is False:
             return False
         unknown = unknown or r is None

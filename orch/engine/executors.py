@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Callable, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
+
+if TYPE_CHECKING:
+    from orch.engine.ledger import Ledger
 from orch.engine.fingerprint import decision_fingerprint
 from orch.engine.kinds import need
-from orch.engine.limits import user_tags
 from orch.engine.manifest import render_manifest
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
@@ -28,7 +30,7 @@ from orch.vocab import BSSH_DATA_KINDS, IN_TRANSIT
 class ApplyContext:
     ica: IcaApi | None
     bssh: BasespaceApi | None
-    ledger: Any
+    ledger: "Ledger | None"
     now: datetime
 
     def need_ica(self) -> IcaApi:
@@ -64,10 +66,10 @@ def reread(action: PlannedAction, ctx: ApplyContext) -> Resource | None:
             return ctx.need_ica().get_analysis(r.project_id, r.id)
         if r.kind == "bssh.dataset":
             d = ctx.need_bssh().get_dataset(r.id)
-            return None if d.raw.get("IsDeleted") else d
+            return None if d.is_deleted else d
         if r.kind == "bssh.run":
             run = ctx.need_bssh().get_run(r.id)
-            return None if run.raw.get("IsDeleted") else run
+            return None if run.is_deleted else run
     except NotFound:
         return None
     raise ConfigError(f"cannot re-read a {r.kind} resource")
@@ -357,7 +359,7 @@ class TagExecutor(Executor):
             current = reread(action, ctx)
             if current is None:
                 return result(action, Outcome.REFUSED_STALE, "the resource no longer exists")
-            if not set(wanted) - set(user_tags(current)):
+            if not set(wanted) - set(current.user_tags):
                 return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
             if why := stale(action, current):
                 return result(action, Outcome.REFUSED_STALE, why)

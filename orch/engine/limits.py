@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from orch.engine.plan import PlannedAction, is_destructive
 from orch.inventory import Resource
 from orch.vocab import GLOB_CHARS
-from orch.policy.model import Limits, Policy
+from orch.policy.model import Limits, Policy, ProtectList
 
 
 class LimitExceeded(Exception):
@@ -46,7 +46,7 @@ PROTECT_KEYS = ("names", "paths", "ids", "tags")
 
 
 @dataclass
-class Protect:
+class Protect(ProtectList):
     """Resources no action may touch: the union of the loaded files' ``protect:`` lists.
 
     - names: fnmatch globs on the resource's base name (``name``: file or folder name, dataset or
@@ -64,10 +64,7 @@ class Protect:
     ``origins`` maps ``(key, entry)`` to the files that listed it, for the messages.
     """
 
-    names: list[str] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    # names, paths, ids, tags and ``__bool__``: ProtectList (one list class for the policy model and the rules)
     origins: dict[tuple[str, str], list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -83,9 +80,11 @@ class Protect:
         """The union of the ``protect`` lists (``PolicyFile.protect``) of policy files."""
         out = cls()
         for pf in files:
-            lst = getattr(pf, "protect", None)
+            lst: ProtectList | None = getattr(pf, "protect", None)
             if lst:
-                out = out.merge(cls.from_mapping({k: getattr(lst, k) for k in PROTECT_KEYS}, origin=pf.path))
+                p = cls(*(list(getattr(lst, k)) for k in PROTECT_KEYS))
+                p.origins = {(k, v): [pf.path] for k in PROTECT_KEYS for v in getattr(p, k)}
+                out = out.merge(p)
         return out
 
     def merge(self, other: "Protect") -> "Protect":
@@ -94,9 +93,6 @@ class Protect:
             for key, files in src.items():
                 merged.origins[key] = sorted({*merged.origins.get(key, []), *files})
         return merged
-
-    def __bool__(self) -> bool:
-        return bool(self.names or self.paths or self.ids or self.tags)
 
     @property
     def reaches_inside(self) -> bool:
@@ -109,7 +105,7 @@ class Protect:
         for d in sorted(contents, key=lambda d: d.path):
             if d.path == folder_path:
                 continue
-            why = self.why(d.ref(), resource_tags(d.raw))
+            why = self.why(d.ref(), d.tags)
             if why:
                 return f"the folder contains {d.path}, which is protected ({why})"
         return None
@@ -172,25 +168,6 @@ def folder_may_contain(folder: str, pattern: str) -> bool:
         return (pattern.rstrip("/") + "/").startswith(f)
     literal = pattern[:min(pattern.index(c) for c in GLOB_CHARS if c in pattern)]
     return literal.startswith(f) or f.startswith(literal)
-
-
-def resource_tags(raw: Mapping[str, Any] | None) -> list[str]:
-    """ICA user and technical tags of a resource's API JSON (analysis or project data)."""
-    if not raw:
-        return []
-    holder = raw.get("data", {}).get("details", raw) if isinstance(raw.get("data"), dict) else raw
-    tags = holder.get("tags") or {}
-    out: list[str] = []
-    if isinstance(tags, dict):
-        for key in ("userTags", "technicalTags"):
-            out.extend(str(t) for t in tags.get(key) or [])
-    return out
-
-
-def user_tags(r: Resource) -> list[str]:
-    """The user tags of an ICA analysis or data item (what the ``tag`` action adds)."""
-    tags = r.attr("tags.userTags", None)
-    return [str(t) for t in tags] if isinstance(tags, list) else []
 
 
 def destructive_refusal(action: PlannedAction, policy_allows: bool | None) -> str | None:

@@ -109,6 +109,24 @@ class ResourceRef:
 
 
 @dataclass
+class ReachedFrom:
+    """``resource.reached_from``: the analyses (of one project) a resource was reached from; apply
+    re-checks their protection."""
+
+    project_id: str
+    analyses: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_id": self.project_id, "analyses": sorted(self.analyses)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ReachedFrom | None":
+        if not isinstance(data, Mapping) or not data.get("analyses"):
+            return None
+        return cls(str(data.get("project_id")), [str(a) for a in data["analyses"]])
+
+
+@dataclass
 class PlannedAction:
     """One action of a plan (contracts section 2).
 

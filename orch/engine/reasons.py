@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Iterable
 
 from orch.inventory import IcaAnalysis, Resource
-from orch.matchers.age import AgeMatcher
 from orch.registry import Matcher
 
 
@@ -23,17 +22,13 @@ def filter_fields(filters: Iterable[Matcher], kind: str | None = None) -> set[st
 
 
 def age_note(filters: Iterable[Matcher], resource: Resource, now: datetime) -> str:
-    """``startDate 2026-07-01, 147.1 days ago`` for the age fields used."""
-    seen: set[str] = set()
-    notes = []
+    """What the matchers explain about the resource (``startDate 2026-07-01, 147.1 days ago``), each once."""
+    notes: list[str] = []
     for m in filters:
-        for sub in (m.walk() if hasattr(m, "walk") else [m]):
-            if isinstance(sub, AgeMatcher) and sub.params.field not in seen:
-                seen.add(sub.params.field)
-                age = sub.age(resource, now)
-                if age is not None:
-                    day = (now - age).strftime("%Y-%m-%d")
-                    notes.append(f"{sub.params.field} {day}, {age.total_seconds() / 86400:.1f} days ago")
+        for sub in m.walk():
+            text = sub.explain(resource, now)
+            if text and text not in notes:
+                notes.append(text)
     return "; ".join(notes)
 
 

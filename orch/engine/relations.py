@@ -9,10 +9,11 @@ reach is collected too, only to block it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from orch.engine.context import run_folder
 from orch.engine.evaluate import evaluate, split_cheap
+from orch.engine.plan import ReachedFrom
 from orch.engine.reasons import age_note, alabel, label
 from orch.engine.step import Candidate, PolicyFailed, PolicyStep
 from orch.errors import OrchError
@@ -30,7 +31,7 @@ class Reach:
     filters: list[Matcher]  # the analyses' filters (for the "why selected" part of the reason)
     shielded: dict[str, str]  # analysis id → why it is protected
     out: list[Candidate] = field(default_factory=list)
-    reachers: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    reachers: dict[tuple[str, str], ReachedFrom] = field(default_factory=dict)
     blocked: dict[tuple[str, str], IcaAnalysis] = field(default_factory=dict)
 
     def add(self, res: Resource, a: IcaAnalysis, via: str) -> None:
@@ -40,10 +41,10 @@ class Reach:
             return
         reach = self.reachers.get(key)
         if reach is None:
-            reach = self.reachers[key] = {"project_id": self.source_id, "analyses": []}
+            reach = self.reachers[key] = ReachedFrom(self.source_id)
             self.out.append(Candidate(res, a, via + self.why(a), reach))
-        if a.id not in reach["analyses"]:
-            reach["analyses"].append(a.id)
+        if a.id not in reach.analyses:
+            reach.analyses.append(a.id)
 
     def why(self, a: IcaAnalysis) -> str:
         """`` (FAILED, startDate 2026-08-17, 100.0 days ago)``: what selected the analysis, briefly."""

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from orch.engine.fingerprint import BASE_FIELDS, decision_fingerprint
-from orch.engine.limits import resource_tags
-from orch.engine.plan import PlannedAction, ResourceRef
+from orch.engine.plan import PlannedAction, ReachedFrom, ResourceRef
 from orch.engine.reasons import filter_fields, label
 from orch.errors import OrchError
 from orch.inventory import IcaAnalysis, IcaData, Resource
@@ -30,7 +29,7 @@ class Candidate:
     resource: Resource
     analysis: IcaAnalysis | None = None  # the analysis it was reached from
     via: str = ""  # how: "output folder", "dataset of BaseSpace project X named by bsshoutput.json", ...
-    reached_from: dict[str, Any] = field(default_factory=dict)  # {project_id, analyses: every id reaching it}
+    reached_from: ReachedFrom | None = None  # every analysis reaching it (from: relations)
 
 
 @dataclass
@@ -134,14 +133,13 @@ class PolicyStep:
 
     # -- emitting
     def make(self, action: str, r: Resource, params: dict[str, Any], filters: list[Matcher], reason: str,
-             depends_on: Iterable[str] = (), reached_from: dict[str, Any] | None = None) -> PlannedAction | None:
+             depends_on: Iterable[str] = (), reached_from: ReachedFrom | None = None) -> PlannedAction | None:
         """The planned action, or None (with a note) when its resource is out of scope or protected."""
         pf, policy = self.pf, self.policy
         fields = sorted(filter_fields(filters, r.kind) | BASE_FIELDS.get(r.kind, set()))
         ref = ResourceRef.from_dict(r.ref())
-        if reached_from:  # the analyses it was reached from: apply re-checks their protection
-            ref.extra["reached_from"] = {"project_id": reached_from["project_id"],
-                                         "analyses": sorted(reached_from["analyses"])}
+        if reached_from is not None and reached_from.analyses:  # apply re-checks their protection
+            ref.extra["reached_from"] = reached_from.to_dict()
         if r.kind.startswith("ica.") and ref.project_id not in self.planner.scope_ids(pf):
             self.refused(action, r, f"its project is outside the scope of {pf.path}")
             return None
@@ -159,4 +157,4 @@ def protected_why(protect: Any, r: Resource, ref: ResourceRef | None = None) -> 
     if not protect:
         return ""
     ref = ref or ResourceRef.from_dict(r.ref())
-    return protect.why(ref.to_dict(), resource_tags(getattr(r, "raw", None))) or ""
+    return protect.why(ref.to_dict(), r.tags) or ""

@@ -100,3 +100,10 @@ class AgeMatcher(BaseMatcher):
 
     def fields(self, kind: str | None = None) -> set[str]:
         return {self.params.field}
+
+    def explain(self, resource: Resource, now: datetime) -> str:
+        """``startDate 2026-07-01, 147.1 days ago`` ("" when the timestamp is missing)."""
+        age = self.age(resource, now)
+        if age is None:
+            return ""
+        return f"{self.params.field} {(now - age).strftime('%Y-%m-%d')}, {age.total_seconds() / 86400:.1f} days ago"

@@ -135,6 +135,7 @@ class ManagedByMatcher(BaseMatcher):
     doc = ("basespace: the analysis outputs contain bsshoutput.json (its data lives in BaseSpace "
            "projects); ica: they do not.")
     example = "managed_by: basespace"
+    cost = "read"  # reads the analysis outputs (bsshoutput.json)
     schema = {"type": "string", "pattern": "^(basespace|ica)$|\\{\\{|\\{%",
               "x-expected": "basespace, ica or a {{ template }}"}
 

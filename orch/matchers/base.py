@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any, ClassVar, Iterator, Protocol
+from typing import Any, ClassVar, Protocol
 
 from orch.inventory import Resource
 from orch.registry import EvalContext, Matcher
@@ -39,6 +39,8 @@ class BuildContext(Protocol):
 
 
 class BaseMatcher(Matcher):
+    """A registered matcher: ``Matcher`` (evaluate, walk, fields, cost, explain) plus building from YAML."""
+
     #: the typed parameters; instances keep them in ``self.params``
     Params: ClassVar[type]
     #: may be written as a bare word (``managed``)
@@ -56,23 +58,6 @@ class BaseMatcher(Matcher):
 
     def evaluate(self, resource: Resource, ctx: EvalContext) -> bool | None:
         raise NotImplementedError
-
-    def matches(self, resource: Resource, ctx: EvalContext) -> bool:
-        return self.evaluate(resource, ctx) is True
-
-    def children(self) -> list["BaseMatcher"]:
-        return []
-
-    def walk(self) -> Iterator["BaseMatcher"]:
-        yield self
-        for child in self.children():
-            yield from child.walk()
-
-    def fields(self, kind: str | None = None) -> set[str]:
-        out: set[str] = set()
-        for child in self.children():
-            out |= child.fields(kind)
-        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from orch.engine.limits import LimitExceeded, Protect, check_max_resources, destructive_refusal, resource_tags
+from orch.engine.limits import LimitExceeded, Protect, check_max_resources, destructive_refusal
 from orch.engine.plan import PlannedAction
 from orch.policy.model import Limits, Policy
 
@@ -54,10 +54,17 @@ def test_protect_from_mapping_and_merge():
     assert m.ids == ["1", "2"] and m.names == ["x"] and m.tags == ["t"]
 
 
-def test_resource_tags_of_ica_json():
-    assert resource_tags({"data": {"details": {"tags": {"userTags": ["a"], "technicalTags": ["b"]}}}}) == ["a", "b"]
-    assert resource_tags({"tags": {"userTags": ["c"]}}) == ["c"]
-    assert resource_tags(None) == []
+def test_tags_are_typed_views_of_the_ica_json():
+    from orch.connectors import mapping
+
+    d = mapping.ica_data({"data": {"id": "fil.1", "details": {"tags": {"userTags": ["a"], "technicalTags": ["b"]},
+                                                                "objectETag": "e1"}}, "projectId": "p"})
+    assert d.tags == ["a", "b"] and d.user_tags == ["a"] and d.version == "e1"
+    a = mapping.ica_analysis({"id": "an.1", "tags": {"userTags": ["c"]}}, "p")
+    assert a.tags == ["c"] == a.user_tags
+    ds = mapping.bssh_dataset({"Id": "ds.1", "IsDeleted": True})
+    assert ds.tags == [] and ds.is_deleted and not mapping.bssh_run({"Id": "r"}).is_deleted
+    assert mapping.ica_data({"data": {"id": "fil.2", "details": {}}, "projectId": "p"}).tags == []
 
 
 def test_destructive_refusal():
