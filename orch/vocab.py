@@ -4,6 +4,9 @@ from __future__ import annotations
 
 #: ICA data statuses while a storage change is under way (left alone until it settles)
 IN_TRANSIT = frozenset({"ARCHIVING", "UNARCHIVING", "DELETING", "PARTIAL"})
+#: ICA data statuses in which an archive / unarchive / delete is already in effect (requested or done)
+ICA_IN_EFFECT = {"archive": frozenset({"ARCHIVING", "ARCHIVED"}), "unarchive": frozenset({"UNARCHIVING", "AVAILABLE"}),
+                 "delete": frozenset({"DELETING"})}
 #: BaseSpace run statuses after which a run may be archived or deleted
 TERMINAL_RUN = frozenset({"Complete", "Stopped", "Failed"})
 #: the resource kinds that hold data (what archive, unarchive and delete act on)

@@ -9,7 +9,7 @@ from orch.actions.base import BaseAction
 from orch.engine import executors
 from orch.engine.kinds import kind
 from orch.engine.lifecycle import subject_and_tail
-from orch.engine.manifest import MANIFEST_COLUMNS
+from orch.engine.manifest import MANIFEST_COLUMNS, ManifestPlan, ManifestRow
 from orch.engine.reasons import alabel, describe, label, plural
 from orch.engine.step import Candidate, HandoffBlocked
 from orch.errors import ApiError, AuthError, NotFound
@@ -174,13 +174,13 @@ class Manifest(BaseAction):
             found = ctx.data_at(dest.id, path)
         if found is not None and found.status != "PARTIAL":
             return None  # a manifest is already there
-        entries = [{"file_name": f.name, "file_path": f.path, "data_id": f.id} for f in files]
-        p = {"to_project": params.to, "to_project_id": dest.id, "path": path, "folder": params.folder,
-             "name": name, "rows": len(entries), "columns": list(params.columns), "entries": entries}
-        reason = (f"write the download manifest of analysis {alabel(analysis)} ({len(entries)} "
-                  f"{plural(len(entries), 'file')}) into {params.to}"
+        plan = ManifestPlan(to_project=params.to, to_project_id=dest.id, folder=params.folder, name=name,
+                            columns=tuple(params.columns),
+                            entries=tuple(ManifestRow(f.name, f.path, f.id) for f in files))
+        reason = (f"write the download manifest of analysis {alabel(analysis)} ({plan.rows} "
+                  f"{plural(plan.rows, 'file')}) into {params.to}"
                   + ("; a partial upload is there and is completed" if found is not None else "; none exists yet"))
-        return step.make(cls.name, analysis, p, step.policy.filters, reason, depends_on=link_ids)
+        return step.make(cls.name, analysis, plan.to_params(), step.policy.filters, reason, depends_on=link_ids)
 
     @classmethod
     def details(cls, params, short=False):

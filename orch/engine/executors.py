@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Hashable
+from typing import TYPE_CHECKING, Any, Hashable
 
 from orch.connectors.base import BasespaceApi, IcaApi
 
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from orch.engine.ledger import Ledger
 from orch.engine.fingerprint import decision_fingerprint
 from orch.engine.kinds import need
-from orch.engine.manifest import render_manifest
+from orch.engine.manifest import ManifestPlan, render_manifest
 from orch.engine.plan import ActionResult, Outcome, PlannedAction
 from orch.errors import Conflict, ConfigError, NotFound, OrchError
 from orch.inventory import Resource
-from orch.vocab import BSSH_DATA_KINDS, IN_TRANSIT
+from orch.vocab import BSSH_DATA_KINDS, ICA_IN_EFFECT, IN_TRANSIT
 
 
 @dataclass
@@ -105,17 +105,17 @@ class Executor:
         return None
 
     def run(self, actions: list[PlannedAction], ctx: ApplyContext) -> list[ActionResult]:
-        return [self.run_one(a, ctx) for a in actions]
+        """``run_one`` per action; a platform error fails that action only."""
+        out = []
+        for a in actions:
+            try:
+                out.append(self.run_one(a, ctx))
+            except OrchError as exc:
+                out.append(result(a, Outcome.FAILED, str(exc)))
+        return out
 
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:  # pragma: no cover
         raise NotImplementedError
-
-
-def _guarded(fn: Callable[[], ActionResult], action: PlannedAction) -> ActionResult:
-    try:
-        return fn()
-    except OrchError as exc:
-        return result(action, Outcome.FAILED, str(exc))
 
 
 class LinkExecutor(Executor):
@@ -166,20 +166,15 @@ class LinkExecutor(Executor):
 
 class ManifestExecutor(Executor):
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        return _guarded(lambda: self._run(action, ctx), action)
-
-    def _run(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
         ica = ctx.need_ica()
-        p = action.params
-        dest, path = p["to_project_id"], p["path"]
-        folder = p.get("folder") or path.rsplit("/", 1)[0] + "/"
-        name = p.get("name") or path.rsplit("/", 1)[1]
+        m = ManifestPlan.from_params(action.params)
+        dest, path, folder, name = m.to_project_id, m.path, m.folder, m.name
         analysis = reread(action, ctx)
         if analysis is None:
             return result(action, Outcome.REFUSED_STALE, "the analysis no longer exists")
         if why := stale(action, analysis):
             return result(action, Outcome.REFUSED_STALE, why)
-        content = render_manifest(p)
+        content = render_manifest(m)
         target = _existing(ica, dest, path)
         if target is not None and target.status != "PARTIAL":
             return result(action, Outcome.SKIPPED, f"a file already exists at {path}")
@@ -191,7 +186,7 @@ class ManifestExecutor(Executor):
                 if target is None or target.status != "PARTIAL":
                     return result(action, Outcome.SKIPPED, f"a file already exists at {path}")
         ica.upload_bytes(dest, target.id, content)
-        return result(action, Outcome.DONE, f"wrote {path} ({p.get('rows', 0)} rows, {len(content)} bytes)")
+        return result(action, Outcome.DONE, f"wrote {path} ({m.rows} rows, {len(content)} bytes)")
 
 
 def _existing(ica: IcaApi, project_id: str, path: str):
@@ -204,17 +199,14 @@ class MarkManagedExecutor(Executor):
     with the audit row, and only runs this after every dependency succeeded."""
 
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        def go() -> ActionResult:
-            if ctx.ledger is not None and ctx.ledger.is_managed(action.resource.id):
-                return result(action, Outcome.SKIPPED, "already recorded in the ledger")
-            analysis = reread(action, ctx)
-            if analysis is None:
-                return result(action, Outcome.REFUSED_STALE, "the analysis no longer exists")
-            if why := stale(action, analysis):
-                return result(action, Outcome.REFUSED_STALE, why)
-            return result(action, Outcome.DONE, "recorded in the ledger")
-
-        return _guarded(go, action)
+        if ctx.ledger is not None and ctx.ledger.is_managed(action.resource.id):
+            return result(action, Outcome.SKIPPED, "already recorded in the ledger")
+        analysis = reread(action, ctx)
+        if analysis is None:
+            return result(action, Outcome.REFUSED_STALE, "the analysis no longer exists")
+        if why := stale(action, analysis):
+            return result(action, Outcome.REFUSED_STALE, why)
+        return result(action, Outcome.DONE, "recorded in the ledger")
 
 
 #: the status ICA data must have for each lifecycle action (two-phase delete: ARCHIVED is unarchived first)
@@ -226,9 +218,6 @@ class IcaDataExecutor(Executor):
     """archive / unarchive / delete of ICA data (one call each; ICA has no batch for these)."""
 
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        return _guarded(lambda: self._run(action, ctx), action)
-
-    def _run(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
         ica = ctx.need_ica()
         r = action.resource
         current = reread(action, ctx)
@@ -242,9 +231,7 @@ class IcaDataExecutor(Executor):
             return result(action, Outcome.REFUSED, f"it is linked in from project {owner}; orch archives and "
                                                    f"deletes ICA data only in the project that owns it")
         status = getattr(current, "status", "")
-        done = {"archive": {"ARCHIVING", "ARCHIVED"}, "unarchive": {"UNARCHIVING", "AVAILABLE"},
-                "delete": {"DELETING"}}[kind]
-        if status in done:
+        if status in ICA_IN_EFFECT[kind]:
             return result(action, Outcome.SKIPPED, f"already {status.lower()}")
         if why := stale(action, current):
             return result(action, Outcome.REFUSED_STALE, why)
@@ -317,59 +304,50 @@ class BsshBulkExecutor(Executor):
 
 class BsshDeleteExecutor(Executor):
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        def go() -> ActionResult:
-            current = reread(action, ctx)
-            if current is None:
-                return result(action, Outcome.SKIPPED, "already deleted")
-            if why := stale(action, current):
-                return result(action, Outcome.REFUSED_STALE, why)
-            if getattr(current, "is_archived", False):
-                return result(action, Outcome.REFUSED_STALE, "it is archived; plan again "
-                                                             "(archived data is restored first)")
-            if (orch_requests(ctx) or {}).get(action.resource.id) == "archive":
-                return result(action, Outcome.REFUSED_STALE, "an archive orch requested is still in progress "
-                                                             "(in transit); plan again later")
-            bssh = ctx.need_bssh()
-            if action.resource.kind == "bssh.dataset":
-                bssh.delete_dataset(action.resource.id)
-            else:
-                bssh.delete_run(action.resource.id)
-            return result(action, Outcome.DONE, "moved to the BaseSpace trash")
-
-        return _guarded(go, action)
+        current = reread(action, ctx)
+        if current is None:
+            return result(action, Outcome.SKIPPED, "already deleted")
+        if why := stale(action, current):
+            return result(action, Outcome.REFUSED_STALE, why)
+        if getattr(current, "is_archived", False):
+            return result(action, Outcome.REFUSED_STALE, "it is archived; plan again "
+                                                         "(archived data is restored first)")
+        if (orch_requests(ctx) or {}).get(action.resource.id) == "archive":
+            return result(action, Outcome.REFUSED_STALE, "an archive orch requested is still in progress "
+                                                         "(in transit); plan again later")
+        bssh = ctx.need_bssh()
+        if action.resource.kind == "bssh.dataset":
+            bssh.delete_dataset(action.resource.id)
+        else:
+            bssh.delete_run(action.resource.id)
+        return result(action, Outcome.DONE, "moved to the BaseSpace trash")
 
 
 class PurgeTrashExecutor(Executor):
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        def go() -> ActionResult:
-            ctx.need_bssh().empty_trash()
-            return result(action, Outcome.DONE, "BaseSpace trash emptied")
-
-        return _guarded(go, action)
+        ctx.need_bssh().empty_trash()
+        return result(action, Outcome.DONE, "BaseSpace trash emptied")
 
 
 class TagExecutor(Executor):
     """Add user tags to an ICA analysis or file/folder; skipped when every tag is already there."""
 
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        def go() -> ActionResult:
-            ica = ctx.need_ica()
-            r = action.resource
-            wanted = list(action.params.get("user_tags") or [])
-            current = reread(action, ctx)
-            if current is None:
-                return result(action, Outcome.REFUSED_STALE, "the resource no longer exists")
-            if not set(wanted) - set(current.user_tags):
-                return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
-            if why := stale(action, current):
-                return result(action, Outcome.REFUSED_STALE, why)
-            add = ica.add_analysis_user_tags if r.kind == "ica.analysis" else ica.add_data_user_tags
-            added = add(r.project_id, r.id, wanted)
-            if not added:  # tagged by someone else between the re-read and the write
-                return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
-            return result(action, Outcome.DONE, "tagged with " + ", ".join(added))
-
-        return _guarded(go, action)
+        ica = ctx.need_ica()
+        r = action.resource
+        wanted = list(action.params.get("user_tags") or [])
+        current = reread(action, ctx)
+        if current is None:
+            return result(action, Outcome.REFUSED_STALE, "the resource no longer exists")
+        if not set(wanted) - set(current.user_tags):
+            return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
+        if why := stale(action, current):
+            return result(action, Outcome.REFUSED_STALE, why)
+        add = ica.add_analysis_user_tags if r.kind == "ica.analysis" else ica.add_data_user_tags
+        added = add(r.project_id, r.id, wanted)
+        if not added:  # tagged by someone else between the re-read and the write
+            return result(action, Outcome.SKIPPED, "already tagged with " + ", ".join(wanted))
+        return result(action, Outcome.DONE, "tagged with " + ", ".join(added))
 
 
 # One instance per executor; the action classes name theirs (``BaseAction.executor_for``).

@@ -24,16 +24,24 @@ def _build_list(cls, value: Any, b: BuildContext, path: Path):
     return cls(ListParams(tuple(built)))
 
 
-@matchers.register("all")
-class AllMatcher(BaseMatcher):
+class _ListMatcher(BaseMatcher):
+    """A matcher over a list of matchers (all, any)."""
+
     Params = ListParams
-    doc = "Every matcher of the list matches (a policy's filters list is an implicit all)."
-    example = "all: [{field: name, regex: '\\.fastq\\.gz$'}, not: {field: name, regex: '^Undetermined'}]"
     schema = _LIST
 
     @classmethod
     def build(cls, value, b, path):
         return _build_list(cls, value, b, path)
+
+    def children(self):
+        return list(self.params.items)
+
+
+@matchers.register("all")
+class AllMatcher(_ListMatcher):
+    doc = "Every matcher of the list matches (a policy's filters list is an implicit all)."
+    example = "all: [{field: name, regex: '\\.fastq\\.gz$'}, not: {field: name, regex: '^Undetermined'}]"
 
     def evaluate(self, resource: Resource, ctx: EvalContext) -> bool | None:
         unknown = False
@@ -44,23 +52,14 @@ class AllMatcher(BaseMatcher):
             unknown = unknown or r is None
         return None if unknown else True
 
-    def children(self):
-        return list(self.params.items)
-
     def describe(self) -> str:
         return " and ".join(m.describe() for m in self.params.items)
 
 
 @matchers.register("any")
-class AnyMatcher(BaseMatcher):
-    Params = ListParams
+class AnyMatcher(_ListMatcher):
     doc = "At least one matcher of the list matches."
     example = "any: [status: FAILED, status: ABORTED]"
-    schema = _LIST
-
-    @classmethod
-    def build(cls, value, b, path):
-        return _build_list(cls, value, b, path)
 
     def evaluate(self, resource: Resource, ctx: EvalContext) -> bool | None:
         unknown = False
@@ -70,9 +69,6 @@ class AnyMatcher(BaseMatcher):
                 return True
             unknown = unknown or r is None
         return None if unknown else False
-
-    def children(self):
-        return list(self.params.items)
 
     def describe(self) -> str:
         return "(" + " or ".join(m.describe() for m in self.params.items) + ")"
