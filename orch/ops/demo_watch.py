@@ -114,11 +114,17 @@ def run_demo(*, finish_in_s: float = 15.0, debounce_s: float = 2.0, every_s: flo
             from orch.ops.logsetup import setup_logging
 
             setup_logging(str(work / "orchestrator.log"), "text")
+        import threading
+
+        give_up = threading.Timer(finish_in_s + 120, stop.request, args=("timeout",))  # never wait for --every
+        give_up.daemon = True
+        give_up.start()
         try:
             Watcher(settings, WatchOptions(every_s=every_s, debounce_s=debounce_s, max_cycles=6), events=events,
                     hooks=CycleHooks(on_action_start=on_start, on_result=on_result), on_cycle=on_cycle,
                     stop=stop).run()
         finally:
+            give_up.cancel()
             if not quiet:
                 from orch.ops.logsetup import teardown_logging
 

@@ -42,3 +42,21 @@ def project_data(sandbox: Any, name: str) -> dict[str, dict[str, Any]]:
     state = requests.get(sandbox.control_url + "/state", timeout=10).json()
     project = next(p for p in state["ica"]["projects"] if p["name"] == name)
     return {d["path"]: d for d in project["data"]}
+
+
+class watchdog:
+    """``with watchdog(stop, 90):`` ends a watch that waits for something that never comes (a test
+    failure, not a test that hangs for the length of ``--every``)."""
+
+    def __init__(self, stop: Any, seconds: float = 90.0):
+        import threading
+
+        self.timer = threading.Timer(seconds, stop.request, args=("watchdog",))
+        self.timer.daemon = True
+
+    def __enter__(self) -> "watchdog":
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.timer.cancel()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ops_helpers import DST, MGI, handoff_world, keys_env, project_data, watch_settings
+from ops_helpers import DST, MGI, handoff_world, keys_env, project_data, watch_settings, watchdog
 from orch.cli import app
 from orch.ops.events import MalformedEvent, SqsEvents, could_change_plan, open_event_source, parse_event, queue_endpoint
 from orch.ops.stop import StopFlag
@@ -176,8 +176,9 @@ def test_watch_with_events_hands_off_an_analysis_as_soon_as_it_succeeds(make_san
             else:
                 stop.request("test")
 
-    out = Watcher(settings, WatchOptions(every_s=3600, debounce_s=0.2), events=events, on_cycle=on_cycle,
-                  stop=stop).run()
+    with watchdog(stop, 90):
+        out = Watcher(settings, WatchOptions(every_s=3600, debounce_s=0.2), events=events, on_cycle=on_cycle,
+                      stop=stop).run()
     reasons = [c.reason for c in out.cycles]
     assert reasons == ["start", "event", "event"], (out.reason, [c.status_line() for c in out.cycles])
     start, woke, dup = out.cycles

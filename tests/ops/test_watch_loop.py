@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ops_helpers import DST, handoff_world, keys_env, project_data, watch_settings
+from ops_helpers import DST, handoff_world, keys_env, project_data, watch_settings, watchdog
 from orch.engine.ledger import Ledger
 from orch.ops.cycle import CycleHooks
 from orch.ops.stop import StopFlag
@@ -76,7 +76,10 @@ def test_sigterm_mid_cycle_stops_between_actions_and_the_next_run_finishes(sb, t
 
 def test_sigterm_while_waiting_ends_the_wait_at_once(sb, tmp_path):
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    out = Watcher(watch_settings(sb, tmp_path), WatchOptions(every_s=3600), on_cycle=lambda r: timer.start()).run()
+    stop = StopFlag()
+    with watchdog(stop, 60):
+        out = Watcher(watch_settings(sb, tmp_path), WatchOptions(every_s=3600), on_cycle=lambda r: timer.start(),
+                      stop=stop).run()
     assert out.exit_code == 0 and out.reason == "stopped by SIGTERM while waiting"
     assert len(out.cycles) == 1 and out.cycles[0].stopped is None
 
