@@ -51,6 +51,7 @@ class BasespaceClient:
                                config=config, default_headers={"Accept": "application/json"})
         redact.register_secret(token)  # the bare token, too
         self.routes = routes or bs_routes()
+        self.unavailable: dict[str, RouteUnavailable] = {}  # route name -> the error that showed it (this run)
         self.page_size = page_size
         self.cache = RunCache()
 
@@ -186,6 +187,9 @@ class BasespaceClient:
     # ------------------------------------------------------------------ deletes
     def _delete(self, name: str, get: str, ident: str) -> None:
         route = self.routes[name]
+        if name in self.unavailable:  # found unknown earlier in this run: never sent again
+            raise RouteUnavailable("BaseSpace", route.call, None,
+                                   "not attempted: the server did not know this route earlier in this run")
         try:
             self.http.send(route, path={"id": ident})
         except ApiError as exc:
@@ -202,13 +206,13 @@ class BasespaceClient:
         finally:
             self.cache.clear()
 
-    @staticmethod
-    def _unavailable(route: Route, exc: ApiError) -> RouteUnavailable:
-        return RouteUnavailable("BaseSpace", route.call, exc.status,
+    def _unavailable(self, route: Route, exc: ApiError) -> RouteUnavailable:
+        err = self.unavailable[route.name] = RouteUnavailable("BaseSpace", route.call, exc.status,
                                 f"the server does not know this route ({route.level}); no further BaseSpace "
                                 f"deletes by it; set the route that works with ORCH_BASESPACE_DATASET_DELETE_ROUTE"
                                 if route.name == "dataset.delete" else
                                 f"the server does not know this route ({route.level})")
+        return err
 
     def _gone(self, get: str, ident: str) -> bool | None:
         """True: gone or in the trash; False: still there; None: could not tell."""

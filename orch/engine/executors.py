@@ -289,9 +289,14 @@ class BsshBulkExecutor(Executor):
             try:
                 bssh = ctx.need_bssh()
                 call = bssh.archive if actions[0].action == "archive" else bssh.restore
-                call(dataset_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.dataset"],
-                     run_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.run"])
+                per_item = {(r.kind, r.id): r for r in call(
+                    dataset_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.dataset"],
+                    run_ids=[a.resource.id for a in todo if a.resource.kind == "bssh.run"]) or ()}
                 for a in todo:
+                    got = per_item.get((a.resource.kind.removeprefix("bssh."), a.resource.id))
+                    if got is not None and not got.ok:  # refused alone (the connector re-read the batch)
+                        out[a.id] = result(a, Outcome.FAILED, got.message)
+                        continue
                     msg = "archive requested" if a.action == "archive" else "restore requested"
                     if a.params.get("then") == "delete":
                         msg += "; a later run deletes it once restored"

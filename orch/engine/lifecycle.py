@@ -39,9 +39,18 @@ def bssh_requested(step: PolicyStep, r: BsshDataset | BsshRun) -> tuple[bool, st
     latest = step.planner.bssh_inflight().get(r.id)
     if r.is_archived and latest == "unarchive":
         return True, "restore requested by orch"
-    if not r.is_archived and latest == "archive":
+    if latest == "archive":  # IsArchived is true from the request on; a restore is refused until it completes
         return True, "archive requested by orch"
     return False, ""
+
+
+def bssh_ineligible(r: BsshDataset | BsshRun) -> str:
+    """Why BaseSpace acts on this dataset/run no more (documented fields only), or ""."""
+    if r.raw.get("IsDeleted"):
+        return "it is deleted (in the BaseSpace trash)"
+    if r.raw.get("IsFileDataDeleted"):
+        return "its files are deleted (IsFileDataDeleted); BaseSpace archives and restores no such item"
+    return ""
 
 
 def subject_and_tail(step: PolicyStep, c: Candidate, filters: list[Matcher]) -> tuple[str, str]:
@@ -60,6 +69,9 @@ def plan_storage(cls: "type[BaseAction]", step: PolicyStep, spec: ActionSpec, c:
     if isinstance(r, IcaData) and r.owning_project_id and r.owning_project_id != r.project_id:
         step.note(f"{name} of {label(r)} not planned: it is linked in from project {r.owning_project_id}; "
                   f"orch archives and deletes ICA data only in the project that owns it")
+        return None
+    if isinstance(r, (BsshDataset, BsshRun)) and (why := bssh_ineligible(r)):
+        step.note(f"{name} of {r.kind} {label(r)} not planned: {why}")
         return None
     archived, transit, status = storage_state(r)
     if isinstance(r, (BsshDataset, BsshRun)):

@@ -59,7 +59,8 @@ def dataset_json(d: Dataset) -> dict[str, Any]:
         "AppSession": {"Id": "1" + d.Id[3:12].translate(str.maketrans("abcdef", "123456")), "Name": f"BCL Convert {p.Name}",
                        "ExecutionStatus": "Complete", "QcStatus": "QcPassed", "DateCreated": _bs_ts(d.DateCreated)},
         "Project": {"Id": p.Id, "Name": p.Name, "Href": f"v2/projects/{p.Id}", "UserOwnedBy": {"Id": USER["Id"]}},
-        "TotalSize": d.TotalSize, "IsDeleted": False, "IsArchived": d.IsArchived, "IsFileDataDeleted": False,
+        "TotalSize": d.TotalSize, "IsDeleted": False, "IsArchived": d.IsArchived,
+        "IsFileDataDeleted": d.IsFileDataDeleted,
         "UserOwnedBy": USER,
         "DatasetType": {"Id": d.DatasetType, "Name": d.DatasetType, "ConformsToIds": ["common.files"]},
         "Properties": {"Items": [], "DisplayedCount": 0, "TotalCount": 0},
@@ -81,7 +82,8 @@ def run_json(r: Run) -> dict[str, Any]:
         "FlowcellBarcode": flowcell, "LaneAndQcStatus": "QcPassed", "Workflow": "GenerateFastQ",
         "SampleSheetName": "SampleSheet.csv", "TotalSize": r.TotalSize, "UploadStatus": "Completed",
         "DateUploadStarted": _bs_ts(r.DateCreated), "DateUploadCompleted": _bs_ts(r.DateCreated),
-        "IsDeleted": False, "IsFileDataDeleted": False, "IsArchived": r.IsArchived, "IsZipping": False,
+        "IsDeleted": False, "IsFileDataDeleted": r.IsFileDataDeleted, "IsArchived": r.IsArchived,
+        "IsZipping": False,
         "IsZipped": False, "Href": f"v2/runs/{r.Id}", "HrefFiles": f"v2/runs/{r.Id}/files", "HasFilesInIca": False,
         "Properties": {"Items": [], "DisplayedCount": 0, "TotalCount": 0}, "V1Pre3Id": r.Id,
     }
@@ -237,8 +239,8 @@ def _bulk(restore: bool):
         if len(ds_ids) + len(run_ids) > MAX_ARCHIVE_IDS:
             raise HttpError(400, f"at most {MAX_ARCHIVE_IDS} items per request, got {len(ds_ids) + len(run_ids)}")
         objs: list[Dataset | Run] = [_dataset(ctx, str(i)) for i in ds_ids] + [_run(ctx, str(i)) for i in run_ids]
-        for obj in objs:  # all or nothing: check every item before changing any
-            _check_bulk(obj, restore)
+        for obj in objs:  # all or nothing (unverified): check every item before changing any
+            _check_bulk(ctx, obj, restore)
         for obj in objs:
             try:
                 ctx.world.bs_archive(obj, restore, ctx.now)
@@ -251,14 +253,9 @@ def _bulk(restore: bool):
     return handler
 
 
-def _check_bulk(obj: Dataset | Run, restore: bool) -> None:
-    kind = "dataset" if isinstance(obj, Dataset) else "run"
-    if restore and not obj.IsArchived and obj.pending != "Archiving":
-        raise HttpError(400, f"{kind} {obj.Id} is not archived")
-    if not restore and obj.IsArchived and obj.pending != "Restoring":
-        raise HttpError(400, f"{kind} {obj.Id} is already archived")
-    if not restore and isinstance(obj, Run) and obj.Status not in ("Complete", "Stopped", "Failed"):
-        raise HttpError(400, f"run {obj.Id} is {obj.Status}; only Complete, Stopped or Failed runs can be archived")
+def _check_bulk(ctx: Ctx, obj: Dataset | Run, restore: bool) -> None:
+    if why := ctx.world.bs_refusal(obj, restore):
+        raise HttpError(400, why)
 
 
 def _need_scope(ctx: Ctx, scope: str) -> None:

@@ -287,6 +287,8 @@ class Dataset:
     QcStatus: str = "QcPassed"
     pending: str | None = None  # "Archiving" | "Restoring" while asynchronous work runs
     due_at: datetime | None = None
+    IsFileDataDeleted: bool = False
+    shared: bool = False  # sandbox-only: shared with others (BaseSpace refuses to archive it)
 
 
 @dataclass(slots=True, eq=False)
@@ -301,6 +303,8 @@ class Run:
     TotalSize: int = 0
     pending: str | None = None
     due_at: datetime | None = None
+    IsFileDataDeleted: bool = False
+    shared: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -467,7 +471,7 @@ class World:
                 obj = (self.datasets_by_id if kind == "dataset" else self.runs_by_id).get(key)
                 if obj is None or obj.due_at != due:
                     continue
-                obj.IsArchived = obj.pending == "Archiving"
+                obj.IsArchived = obj.pending == "Archiving"  # already true since the request (restore: flips now)
                 obj.pending, obj.due_at, obj.DateModified = None, None, due
 
     def _finish_batch(self, batch: LinkBatch) -> None:
@@ -518,21 +522,38 @@ class World:
         if run.due_at is not None:
             self.schedule(run.due_at, "run", run.Id)
 
-    def bs_archive(self, obj: Dataset | Run, restore: bool, now: datetime) -> None:
+    @staticmethod
+    def bs_refusal(obj: Dataset | Run, restore: bool) -> str:
+        """Why BaseSpace refuses to archive / restore ``obj`` ("" when it accepts; a repeat is accepted)."""
         kind = "dataset" if isinstance(obj, Dataset) else "run"
         if restore:
-            if not obj.IsArchived and obj.pending != "Archiving":
-                raise StateError(400, f"{kind} {obj.Id} is not archived")
-            if obj.pending == "Restoring":
-                return
+            if obj.pending == "Archiving":
+                return f"{kind} {obj.Id} is still archiving; it cannot be restored until archiving is complete"
+            if not obj.IsArchived:
+                return f"{kind} {obj.Id} is not archived"
+            return ""
+        if obj.IsFileDataDeleted:
+            return f"{kind} {obj.Id} has its files deleted; it cannot be archived"
+        if obj.shared:
+            return f"{kind} {obj.Id} is shared; shared data cannot be archived"
+        if obj.IsArchived:  # from the archive request on (a repeat of it included)
+            return f"{kind} {obj.Id} is already archived"
+        if isinstance(obj, Run) and obj.Status not in ("Complete", "Stopped", "Failed"):
+            return f"run {obj.Id} is {obj.Status}; only Complete, Stopped or Failed runs can be archived"
+        return ""
+
+    def bs_archive(self, obj: Dataset | Run, restore: bool, now: datetime) -> None:
+        """Accept an archive (``IsArchived`` true at once, the work completes at ``timing.archive``) or a
+        restore (``IsArchived`` stays true until ``timing.unarchive`` has passed)."""
+        kind = "dataset" if isinstance(obj, Dataset) else "run"
+        if why := self.bs_refusal(obj, restore):
+            raise StateError(400, why)
+        if restore and obj.pending == "Restoring":
+            return  # the same restore again: already under way (unverified: BaseSpace may refuse it)
+        if restore:
             obj.pending, obj.due_at = "Restoring", now + self.timing.unarchive
         else:
-            if obj.IsArchived and obj.pending != "Restoring":
-                raise StateError(400, f"{kind} {obj.Id} is already archived")
-            if obj.pending == "Archiving":
-                return
-            if isinstance(obj, Run) and obj.Status not in ("Complete", "Stopped", "Failed"):
-                raise StateError(400, f"run {obj.Id} is {obj.Status}; only Complete, Stopped or Failed runs can be archived")
+            obj.IsArchived = True
             obj.pending, obj.due_at = "Archiving", now + self.timing.archive
         self.schedule(obj.due_at, kind, obj.Id)
 

@@ -117,8 +117,9 @@ _LINK_BATCH = _obj({
     "Sandbox-only: dataLinkingBatch jobs (kept so polls work across dump/load).")
 
 _ARCHIVE_STATUS = {"enum": ["Archiving", "Restoring"],
-                   "description": "Sandbox-only: archive/restore in flight (completes at dueAt, when IsArchived "
-                                  "flips); world files and dumps only, never in a BaseSpace response."}
+                   "description": "Sandbox-only: archive/restore in flight until dueAt (IsArchived is true from the "
+                                  "archive request on; a restore flips it at dueAt); world files and dumps only, "
+                                  "never in a BaseSpace response."}
 
 _DATASET = _obj({
     "Id": {"type": "string", "minLength": 1},
@@ -131,6 +132,8 @@ _DATASET = _obj({
     "QcStatus": {"type": "string"},
     "ArchiveStatus": _ARCHIVE_STATUS,
     "dueAt": _DUE,
+    "IsFileDataDeleted": {"type": "boolean", "description": "Files deleted (not eligible for archive)."},
+    "shared": {"type": "boolean", "description": "Sandbox-only: shared with others (not eligible for archive)."},
 }, ["Name"])
 
 _RUN = _obj({
@@ -145,6 +148,8 @@ _RUN = _obj({
     "TotalSize": {"type": "integer", "minimum": 0},
     "ArchiveStatus": _ARCHIVE_STATUS,
     "dueAt": _DUE,
+    "IsFileDataDeleted": {"type": "boolean", "description": "Files deleted (not eligible for archive)."},
+    "shared": {"type": "boolean", "description": "Sandbox-only: shared with others (not eligible for archive)."},
 }, ["Name"])
 
 _TRASH = _obj({
@@ -529,9 +534,10 @@ def _dataset(d: Mapping, project: BsProject, where: str, ts: _Ts, now: datetime)
     return Dataset(Id=d.get("Id") or "ds." + stable_hex("dataset", project.Id, d["Name"]), Name=d["Name"],
                    project=project, DateCreated=created,
                    DateModified=ts(d.get("DateModified"), f"{where}.DateModified", created),
-                   IsArchived=d.get("IsArchived", False), TotalSize=d.get("TotalSize", 0),
+                   IsArchived=d.get("IsArchived", False) or pending == "Archiving", TotalSize=d.get("TotalSize", 0),
                    DatasetType=d.get("DatasetType", "illumina.fastq.v1.8"), QcStatus=d.get("QcStatus", "QcPassed"),
-                   pending=pending, due_at=due)
+                   pending=pending, due_at=due, IsFileDataDeleted=d.get("IsFileDataDeleted", False),
+                   shared=d.get("shared", False))
 
 
 def _run(d: Mapping, where: str, ts: _Ts, now: datetime) -> Run:
@@ -541,7 +547,9 @@ def _run(d: Mapping, where: str, ts: _Ts, now: datetime) -> Run:
                Name=d["Name"], DateCreated=created,
                DateModified=ts(d.get("DateModified"), f"{where}.DateModified", created),
                ExperimentName=d.get("ExperimentName", ""), Status=d.get("Status", "Complete"),
-               IsArchived=d.get("IsArchived", False), TotalSize=d.get("TotalSize", 0), pending=pending, due_at=due)
+               IsArchived=d.get("IsArchived", False) or pending == "Archiving", TotalSize=d.get("TotalSize", 0),
+               pending=pending, due_at=due, IsFileDataDeleted=d.get("IsFileDataDeleted", False),
+               shared=d.get("shared", False))
 
 
 # ---------------------------------------------------------------------------- dump
@@ -575,6 +583,10 @@ def _dump_item(item: DataItem, project: IcaProject) -> dict[str, Any]:
 
 
 def _dump_pending(obj: Dataset | Run, out: dict) -> dict:
+    if obj.IsFileDataDeleted:
+        out["IsFileDataDeleted"] = True
+    if obj.shared:
+        out["shared"] = True
     if obj.pending:
         out["ArchiveStatus"] = obj.pending
         out["dueAt"] = format_ts(obj.due_at)

@@ -68,6 +68,9 @@ def test_a_refused_dataset_delete_route_is_route_unavailable(make_sandbox, small
     with pytest.raises(RouteUnavailable, match="does not know this route"):
         bs.delete_dataset(DS1)
     assert counts(sb)["by_route"] == {"DELETE /v2/datasets/{id}": 1, "GET /v2/datasets/{id}": 1}
+    with pytest.raises(RouteUnavailable, match="not attempted"):  # the rest of the run: not sent again
+        bs.delete_dataset("ds.00000000000000000000000000000002")
+    assert counts(sb)["by_route"]["DELETE /v2/datasets/{id}"] == 1
     bs.delete_run("2001")  # DELETE /v1pre3/runs/{id} is served
 
 

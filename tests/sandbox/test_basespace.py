@@ -89,8 +89,12 @@ def test_archive_and_restore_are_asynchronous(sandbox):
     ds = "ds.00000000000000000000000000000001"
     r = requests.post(sandbox.basespace_url + "/v2/archive", headers=H, json={"DatasetIds": [ds], "RunIds": ["2001"]})
     assert r.status_code == 200
-    assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is False
+    assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is True  # "the status will update right away"
     assert_no_archive_status(sandbox, ds, "2001")
+    repeat = requests.post(sandbox.basespace_url + "/v2/archive", headers=H, json={"DatasetIds": [ds]})
+    assert repeat.status_code == 400 and "already archived" in repeat.json()["ErrorMessage"]
+    early = requests.post(sandbox.basespace_url + "/v2/restore", headers=H, json={"DatasetIds": [ds]})
+    assert early.status_code == 400 and "until archiving is complete" in early.json()["ErrorMessage"]
     dump = requests.get(sandbox.control_url + "/state").json()["basespace"]
     assert {d["Name"]: d.get("ArchiveStatus") for p in dump["projects"] for d in p["datasets"]}["M-1_L001"] \
         == "Archiving"
@@ -108,6 +112,19 @@ def test_archive_and_restore_are_asynchronous(sandbox):
     assert_no_archive_status(sandbox, ds, "2001")
     clock(sandbox, "1h")
     assert get(sandbox, f"/v2/datasets/{ds}").json()["IsArchived"] is False
+
+
+def test_ineligible_items_refuse_the_whole_request(make_sandbox, small_world):
+    ds = small_world["basespace"]["projects"][0]["datasets"]
+    ds[0]["IsFileDataDeleted"] = True
+    ds[2].update(Id="ds.00000000000000000000000000000003", shared=True)
+    sb = make_sandbox(small_world)
+    body = requests.get(sb.basespace_url + f"/v2/datasets/{ds[0]['Id']}", headers=H).json()
+    assert body["IsFileDataDeleted"] is True
+    for bad in (ds[0]["Id"], ds[2]["Id"]):
+        r = requests.post(sb.basespace_url + "/v2/archive", headers=H, json={"DatasetIds": [bad], "RunIds": ["2001"]})
+        assert r.status_code == 400 and bad in r.json()["ErrorMessage"]
+    assert requests.get(sb.basespace_url + "/v2/runs/2001", headers=H).json()["IsArchived"] is False  # all or nothing
 
 
 def test_archive_rejects_more_than_250_ids(sandbox):
