@@ -1,5 +1,5 @@
 """BaseSpace archive/restore in flight, over the sandbox as the real API shows it: no ``ArchiveStatus``,
-only ``IsArchived`` (flipping when the work completes). orch's ledger is what keeps re-plans idempotent;
+only ``IsArchived`` (true from an archive request on; a restore flips it when it completes). orch's ledger is what keeps re-plans idempotent;
 without it (a fresh ``--state``) orch may repeat a request, but never deletes what is still archived."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_in_flight_archive_work_is_remembered_by_the_ledger_only(cli, tmp_path):
     assert runs_of(state)[RUN_TO_ARCHIVE].get("ArchiveStatus") == "Archiving"
     restoring, archiving = bs_get(cli, f"/v2/datasets/{ARCHIVED_FOR_DELETE}"), bs_get(cli, f"/v2/datasets/{TO_ARCHIVE}")
     assert "ArchiveStatus" not in restoring and "ArchiveStatus" not in archiving
-    assert (restoring["IsArchived"], archiving["IsArchived"]) == (True, False)
+    assert (restoring["IsArchived"], archiving["IsArchived"]) == (True, True)  # archive: "status will update right away"
     assert not [r for r in bs_get(cli, "/v2/runs")["Items"] if "ArchiveStatus" in r]
 
     # re-plan with the ledger: nothing to do, the requests orch made are noted as in transit
@@ -46,8 +46,8 @@ def test_in_flight_archive_work_is_remembered_by_the_ledger_only(cli, tmp_path):
     assert again.code == 0, again.stdout + again.stderr
     assert again.json()["actions"] == []
     assert "M-6_L001 (restore requested by orch)" in again.stderr
-    assert "M-8_L001 (archive requested by orch)" in again.stderr
-    assert "20260916_LH00619_0009_A22AB3CDE4 (archive requested by orch)" in again.stderr
+    # archived ones show IsArchived true at once: the archive policies no longer select them at all
+    assert "M-8_L001" not in again.stderr and "20260916_LH00619_0009_A22AB3CDE4" not in again.stderr
 
     # a fresh, empty ledger: IsArchived alone decides; the restore is asked again at most, never a delete
     fresh = Cli(cli.sandbox, tmp_path / "elsewhere")
@@ -56,7 +56,7 @@ def test_in_flight_archive_work_is_remembered_by_the_ledger_only(cli, tmp_path):
     assert blind.code == 0, blind.stdout + blind.stderr
     plan = blind.json()
     assert on(plan, ARCHIVED_FOR_DELETE) == [("unarchive", "delete")]
-    assert on(plan, TO_ARCHIVE) in ([], [("archive", None)])
+    assert on(plan, TO_ARCHIVE) == []  # IsArchived is already true
     archived_now = {d["Id"] for d in bs_get(cli, "/v2/datasets?Limit=1024")["Items"] if d["IsArchived"]}
     archived_now |= {r["Id"] for r in bs_get(cli, "/v2/runs?Limit=1024")["Items"] if r["IsArchived"]}
     assert ARCHIVED_FOR_DELETE in archived_now
@@ -119,4 +119,5 @@ def test_a_saved_delete_waits_while_orch_own_archive_of_the_dataset_is_in_flight
     cli.apply_file(p_arch)
     second = cli.apply_file(p_del)
     assert "ds.old" in datasets_of(cli.state())
-    assert "an archive orch requested is still in progress" in second.stdout + second.stderr
+    # IsArchived turned true with the archive request: the saved delete sees a changed dataset and refuses
+    assert "refused-stale delete bssh.dataset M-5_L001 (ds.old)" in second.stdout + second.stderr
