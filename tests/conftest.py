@@ -13,6 +13,13 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(__import__("os").environ.get("HYPOTHESIS_PROFILE", "default"))
 
+@pytest.fixture(autouse=True)
+def _test_accounts_confirm_the_dataset_delete_route(monkeypatch):
+    """The sandbox serves the unverified BaseSpace dataset delete route, so test accounts declare it
+    confirmed (as a deployment may after checking it); tests of the guard itself remove this."""
+    monkeypatch.setenv("ORCH_BASESPACE_CONFIRMED_ROUTES", "DELETE /v2/datasets/{id}")
+
+
 SMALL_WORLD: dict[str, Any] = {
     "format_version": 1,
     "now": "2026-11-25T12:00:00Z",

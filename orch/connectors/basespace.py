@@ -12,11 +12,11 @@ import dataclasses
 import logging
 from typing import Any, Iterable, Iterator
 
-from orch.connectors import mapping, redact
+from orch.connectors import mapping, redact, route_state
 from orch.connectors.base import BulkResult, RouteUnavailable
 from orch.connectors.cache import RunCache
 from orch.connectors.http import BSSH_V1, BSSH_V2, HeaderAuth, HttpClient, HttpConfig, flatten, offset_pages
-from orch.connectors.routes import Route, bs_routes
+from orch.connectors.routes import Route, bs_routes, declared_confirmed
 from orch.errors import ApiError, AuthError, ConfigError, NotFound
 from orch.inventory import BsshDataset, BsshProject, BsshRun
 
@@ -41,7 +41,8 @@ class BasespaceClient:
     """The BaseSpace platform for one run. ``repr`` never shows the token."""
 
     def __init__(self, base_url: str, token: str, *, concurrency: int = 8, timeout: float | None = None,
-                 http: HttpConfig | None = None, page_size: int = 1024, routes: dict[str, Route] | None = None):
+                 http: HttpConfig | None = None, page_size: int = 1024, routes: dict[str, Route] | None = None,
+                 confirmed_routes: Iterable[str] | None = None):
         if not token:
             raise ConfigError("no BaseSpace access token: use --basespace-config or set BASESPACE_ACCESS_TOKEN")
         config = http or HttpConfig(pool_size=max(concurrency, 1))
@@ -52,6 +53,10 @@ class BasespaceClient:
         redact.register_secret(token)  # the bare token, too
         self.routes = routes or bs_routes()
         self.unavailable: dict[str, RouteUnavailable] = {}  # route name -> the error that showed it (this run)
+        self._account: str | None = None
+        # unverified routes known to work here without a ledger record (the deployment's declaration,
+        # or the sandbox's own): planning treats them as confirmed
+        self.confirmed_routes = set(confirmed_routes) if confirmed_routes is not None else declared_confirmed()
         self.page_size = page_size
         self.cache = RunCache()
 
@@ -112,6 +117,16 @@ class BasespaceClient:
 
     def current_user(self) -> dict[str, Any]:
         return self.http.fetch(self.routes["user.current"]) or {}
+
+    def account(self) -> str:
+        """Which account route states are kept for: API host and the token's user (one read, once)."""
+        if self._account is None:
+            try:
+                user = str(self.current_user().get("Id") or "")
+            except ApiError:
+                user = ""
+            self._account = route_state.account_key(self.http.base_url, user)
+        return self._account
 
     # ------------------------------------------------------------------ archive / restore
     def archive(self, dataset_ids: Iterable[str] = (), run_ids: Iterable[str] = ()) -> list[BulkResult]:

@@ -30,6 +30,7 @@ JSON = "application/json"
 SPEC, CODE, UNVERIFIED = "spec", "public-code", "unverified"
 PAGING_STYLES = ("none", "ica-cursor", "ica-offset", "bssh-v2", "bssh-v1")
 DATASET_DELETE_ENV = "ORCH_BASESPACE_DATASET_DELETE_ROUTE"
+CONFIRMED_ENV = "ORCH_BASESPACE_CONFIRMED_ROUTES"  # "METHOD /path; ..." the operator has checked on this account
 
 ICA_SPEC = "ICA OpenAPI (ica-openapi.yaml)"
 BS_SPEC = "BaseSpace v2 swagger 5.0.0 (basespace-v2-swagger.json)"
@@ -123,7 +124,9 @@ BS_ROUTES: dict[str, Route] = {r.name: r for r in (
         evidence=BS_SPEC + " (async, up to 48 h); refused while archiving: BaseSpace help, archival storage"),
     _bs("dataset.delete", "DELETE", "/v2/datasets/{id}", level=UNVERIFIED,
         evidence="not in the swagger and in no public code (the old script sent it and ignored the answer)",
-        note=f"configurable: {DATASET_DELETE_ENV}; orch plans no restore-for-delete until it is confirmed"),
+        note=f"configurable: {DATASET_DELETE_ENV}; orch plans no restore-for-delete until it is confirmed (a delete "
+             f"by it succeeded on the account, recorded in the ledger, or declared in {CONFIRMED_ENV}); a 404/405 "
+             f"not about the item marks it unavailable"),
     _bs("run.delete", "DELETE", "/v1pre3/runs/{id}", level=CODE,
         evidence="public production code (issue 9 record); not in the v2 swagger (no DELETE /v2/runs/{id})"),
     _bs("trash.empty", "DELETE", "/v2/trash", evidence=BS_SPEC + " (empties the whole trash, irreversibly)"),
@@ -145,6 +148,12 @@ def bs_routes(env: dict[str, str] | None = None) -> dict[str, Route]:
     out["dataset.delete"] = replace(BS_ROUTES["dataset.delete"], method=m.group(1), path=m.group(2),
                                     evidence=f"set by this deployment ({DATASET_DELETE_ENV})")
     return out
+
+
+def declared_confirmed(env: dict[str, str] | None = None) -> set[str]:
+    """Routes the deployment declares confirmed (``ORCH_BASESPACE_CONFIRMED_ROUTES``, ``;``-separated)."""
+    raw = (os.environ if env is None else env).get(CONFIRMED_ENV, "")
+    return {" ".join(part.split()) for part in raw.split(";") if part.strip()}
 
 
 def all_routes() -> list[Route]:

@@ -322,10 +322,28 @@ class BsshDeleteExecutor(Executor):
                                                          "(in transit); plan again later")
         bssh = ctx.need_bssh()
         if action.resource.kind == "bssh.dataset":
-            bssh.delete_dataset(action.resource.id)
+            delete_dataset_recording_route(bssh, ctx.ledger, action.resource.id)
         else:
             bssh.delete_run(action.resource.id)
         return result(action, Outcome.DONE, "moved to the BaseSpace trash")
+
+
+def delete_dataset_recording_route(bssh: BasespaceApi, ledger: Any, dataset_id: str) -> None:
+    """Delete by the (unverified) dataset route and record what that showed: confirmed after a success,
+    unavailable when the server does not know the route (issue 9.2)."""
+    from orch.connectors import route_state
+    from orch.connectors.base import RouteUnavailable
+
+    route = route_state.dataset_delete_route(bssh)
+    account = route_state.bssh_account(bssh)
+    try:
+        bssh.delete_dataset(dataset_id)
+    except RouteUnavailable as exc:
+        if exc.status is not None:  # the first refusal (later ones were not sent)
+            route_state.put(ledger, account, route, route_state.UNAVAILABLE, str(exc))
+        raise
+    if route_state.get(ledger, account, route) != route_state.CONFIRMED:
+        route_state.put(ledger, account, route, route_state.CONFIRMED, f"deleted dataset {dataset_id}")
 
 
 class PurgeTrashExecutor(Executor):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orch.connectors import route_state
+from orch.connectors.routes import DATASET_DELETE_ENV, declared_confirmed
 from orch.engine.plan import PlannedAction
 from orch.engine.reasons import age_note, describe, label
 from orch.engine.step import Candidate, PolicyStep
@@ -53,6 +55,24 @@ def bssh_ineligible(r: BsshDataset | BsshRun) -> str:
     return ""
 
 
+def delete_route_guard(step: PolicyStep, action: str, params: dict) -> str:
+    """BaseSpace's dataset delete route is unverified: no restore is paid for a delete until a delete by
+    it has succeeded on this account (ledger), and nothing is deleted by it once it proved unavailable."""
+    if action not in ("delete", "unarchive") or (action == "unarchive" and params.get("then") != "delete"):
+        return ""
+    bssh = step.ctx.bssh
+    route = route_state.dataset_delete_route(bssh)
+    declared = getattr(bssh, "confirmed_routes", None)
+    state = route_state.get(step.ctx.ledger, route_state.bssh_account(bssh), route,
+                            declared_confirmed() if declared is None else declared)
+    if state == route_state.UNAVAILABLE:
+        return (f"the delete route {route} is unavailable on this account (the server did not know it); "
+                f"set the working one in {DATASET_DELETE_ENV} and check it with orch doctor")
+    if action == "unarchive" and state != route_state.CONFIRMED:
+        return f"delete route unconfirmed: not restored ({route} has not yet deleted a dataset on this account)"
+    return ""
+
+
 def subject_and_tail(step: PolicyStep, c: Candidate, filters: list[Matcher]) -> tuple[str, str]:
     """What the reason names (``c.via`` or the resource) and what follows it (conditions, ages)."""
     conds = describe(filters)
@@ -86,6 +106,9 @@ def plan_storage(cls: "type[BaseAction]", step: PolicyStep, spec: ActionSpec, c:
     if decided is None:
         return None
     action, params, reason = decided
+    if isinstance(r, BsshDataset) and (why := delete_route_guard(step, action, params)):
+        step.note(f"{name} of {r.kind} {label(r)} not planned: {why}")
+        return None
     if not step.folder_clear(action, r):
         return None
     return step.make(action, r, params, filters, reason, reached_from=c.reached_from)

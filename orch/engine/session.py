@@ -76,8 +76,8 @@ class Session:
             sb = self.sandbox
             self.ica = Lazy(lambda: _ica_client(sb.ica_url, sb.world.api_key, sb.s3_endpoint_url,
                                                 settings.concurrency, link_poll=(0.25, 2.0)), "ICA sandbox")
-            self.bssh = Lazy(lambda: _bssh_client(sb.basespace_url, sb.world.access_token, settings.concurrency),
-                             "BaseSpace sandbox")
+            self.bssh = Lazy(lambda: _bssh_client(sb.basespace_url, sb.world.access_token, settings.concurrency,
+                                                  confirmed_routes=sb.confirmed_routes()), "BaseSpace sandbox")
             self.now: datetime = settings.now or sb.clock.now().replace(microsecond=0)
         else:
             self.ica = Lazy(self._real_ica, "ICA")
@@ -202,7 +202,7 @@ def _ica_client(url: str, key: str, s3: str | None, concurrency: int, **kw: Any)
     return IcaClient(url, key, s3_endpoint_url=s3, concurrency=concurrency, **kw)
 
 
-def _bssh_client(url: str, token: str, concurrency: int):
+def _bssh_client(url: str, token: str, concurrency: int, confirmed_routes: Any = None):
     from orch.connectors.basespace import BasespaceClient
 
-    return BasespaceClient(url, token, concurrency=concurrency)
+    return BasespaceClient(url, token, concurrency=concurrency, confirmed_routes=confirmed_routes)

@@ -223,6 +223,14 @@ class Sandbox:
     def refused_routes(self) -> set[str]:
         return self.world.refused_routes
 
+    def confirmed_routes(self) -> list[str]:
+        """orch's unverified routes this sandbox serves (not refused): with ``--sandbox`` they are known
+        to work, so planning treats them as confirmed (the sandbox's assumption is in its README)."""
+        from orch.connectors.routes import all_routes
+
+        served = {r.template for r in basespace_api.ROUTES} - self.refused_routes()
+        return sorted(r.call for r in all_routes() if r.level == "unverified" and r.call in served)
+
     # ------------------------------------------------------------------ state
     def ica_authorized(self, request: Request) -> bool:
         key = request.headers.get("X-API-Key", "")
