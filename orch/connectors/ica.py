@@ -114,6 +114,7 @@ class IcaClient:
             if len(exact) > 1:
                 raise ConfigError(f"ICA project name {name!r} is ambiguous: {len(exact)} projects have it "
                                   f"({', '.join(p.id for p in exact)})")
+            self.cache.put(("project", exact[0].id), exact[0])  # get_project(id) needs no second read
             return exact[0]
 
         return self.cache.get(("find_project", name), fetch)

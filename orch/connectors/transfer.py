@@ -28,6 +28,7 @@ class AwsTempCredentials:
     bucket: str
     object_prefix: str
     sse_algorithm: str | None = None
+    sse_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_api(cls, body: dict[str, Any]) -> "AwsTempCredentials":
@@ -36,7 +37,8 @@ class AwsTempCredentials:
             creds = cls(access_key=aws["accessKey"], secret_key=aws["secretKey"],
                         session_token=aws.get("sessionToken") or "", region=aws.get("region") or "us-east-1",
                         bucket=aws["bucket"], object_prefix=aws.get("objectPrefix") or "",
-                        sse_algorithm=aws.get("serverSideEncryptionAlgorithm") or None)
+                        sse_algorithm=aws.get("serverSideEncryptionAlgorithm") or None,
+                        sse_key=aws.get("serverSideEncryptionKey") or None)
         except (KeyError, TypeError):
             raise ApiError("ICA", ICA_ROUTES["data.temp_credentials"].call, None,
                            "the response holds no AWS temporary credentials") from None
@@ -48,6 +50,25 @@ class AwsTempCredentials:
         """The object key: the prefix itself for a file, or prefix + name for a folder prefix."""
         return self.object_prefix + name if (not self.object_prefix or self.object_prefix.endswith("/")) \
             else self.object_prefix
+
+
+# ICA's serverSideEncryptionAlgorithm -> boto3's ServerSideEncryption (the spec: "AES256" for SSE-S3,
+# "AWS:KMS" for SSE-KMS; none given means AES256)
+SSE_ALGORITHMS = {"AES256": "AES256", "AWS:KMS": "aws:kms", "AWS_KMS": "aws:kms", "KMS": "aws:kms"}
+
+
+def sse_args(creds: AwsTempCredentials) -> dict[str, str] | None:
+    """boto3 ExtraArgs for the encryption ICA asks for; an unknown algorithm is refused (fail closed)."""
+    if not creds.sse_algorithm:
+        return None
+    algorithm = SSE_ALGORITHMS.get(creds.sse_algorithm.strip().upper())
+    if algorithm is None:
+        raise ApiError("ICA", ICA_ROUTES["data.temp_credentials"].call, None,
+                       f"unsupported serverSideEncryptionAlgorithm {creds.sse_algorithm!r}")
+    extra = {"ServerSideEncryption": algorithm}
+    if algorithm == "aws:kms" and creds.sse_key:
+        extra["SSEKMSKeyId"] = creds.sse_key
+    return extra
 
 
 def upload(creds: AwsTempCredentials, name: str, content: bytes, *, endpoint_url: str | None = None,
@@ -66,7 +87,7 @@ def upload(creds: AwsTempCredentials, name: str, content: bytes, *, endpoint_url
                                                 s3={"addressing_style": "path"} if endpoint_url else {}),
                             **kwargs)
     redact.install()  # botocore's loggers exist now
-    extra = {"ServerSideEncryption": creds.sse_algorithm} if creds.sse_algorithm else None
+    extra = sse_args(creds)
     config = TransferConfig(multipart_threshold=multipart_threshold, multipart_chunksize=multipart_threshold,
                             max_concurrency=4)
     try:

@@ -16,10 +16,31 @@ from orch.engine.plan import PlannedAction
 from orch.engine.reasons import alabel
 from orch.engine.step import Candidate, HandoffBlocked, PolicyStep
 from orch.errors import OrchError
-from orch.inventory import IcaData
+from orch.inventory import IcaAnalysis, IcaData
 
 if TYPE_CHECKING:
     from orch.engine.planner import Planner
+
+
+def _sharing_refused(step: PolicyStep, kinds: list, a: IcaAnalysis) -> bool:
+    """A hand-off that links data out of a project with ``dataSharingEnabled: false`` is a plan error
+    (ICA refuses such links): none of that analysis's hand-off is planned (issue 9.6)."""
+    if not any(cls.destinations(spec.params) and cls.name == "link" for cls, spec in kinds):
+        return False
+    try:
+        src = step.ctx.ica.get_project(a.project_id)
+    except OrchError as exc:
+        step.fail(exc, f"cannot read ICA project {a.project_id} to check it allows data sharing")
+        step.hold(a.id)
+        return True
+    if src.raw.get("dataSharingEnabled") is not False:
+        return False
+    msg = (f"ICA project {src.name!r} does not allow data sharing (dataSharingEnabled is false), so its data cannot "
+           f"be linked into other projects; fix: turn on data sharing in the project's details in ICA, then plan again")
+    if msg not in step.pp.errors:
+        step.pp.errors.append(msg)
+    step.hold(a.id)
+    return True
 
 
 def plan_handoffs(step: PolicyStep, selected: list[Candidate]) -> None:
@@ -34,7 +55,7 @@ def plan_handoffs(step: PolicyStep, selected: list[Candidate]) -> None:
         for c in selected:
             step.hold(c.resource.id)
         return
-    analyses = [c.resource for c in selected]
+    analyses = [a for a in (c.resource for c in selected) if not _sharing_refused(step, kinds, a)]
     files_of: dict[str, list[IcaData]] = {}
     fe = policy.for_each
     if fe is not None:

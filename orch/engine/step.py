@@ -122,12 +122,17 @@ class PolicyStep:
         if not (isinstance(r, IcaData) and r.is_folder and protect.reaches_inside) or self.protected(r):
             return True  # nothing to look for inside, or make() refuses the folder itself anyway
         try:
-            why = protect.why_inside(r.path, self.ctx.contents_under(r.project_id, r.path))
+            contents = list(self.ctx.contents_under(r.project_id, r.path))
+            why = protect.why_inside(r.path, contents)
         except OrchError as exc:
             self.fail(exc, f"cannot list folder {r.path} to check it holds nothing protected")
             return False
         if why:
             self.refused(action, r, why)
+            for d in contents:
+                inner = self.protected(d) if d.path != r.path else ""
+                if inner and (warning := platform_schedule_warning(d, inner)) and warning not in self.planner.notes:
+                    self.planner.notes.append(warning)
             return False
         return True
 
@@ -146,10 +151,29 @@ class PolicyStep:
         why = self.planner.protected(r, ref)
         if why:
             self.refused(action, r, why)
+            if warning := platform_schedule_warning(r, why):
+                if warning not in self.planner.notes:
+                    self.planner.notes.append(warning)
             return None
         return PlannedAction.create(policy=policy.name, group=policy.group or pf.group, action=action, resource=ref,
                                     params=params, reason=reason, fingerprint=decision_fingerprint(r, fields),
                                     depends_on=depends_on, fingerprint_fields=fields)
+
+
+def platform_schedule_warning(r: Resource, why: str) -> str:
+    """A protected ICA file the platform archives or deletes by itself (willBeArchivedAt /
+    willBeDeletedAt): protect cannot stop ICA, so say so with the date (issue 9.7)."""
+    if not isinstance(r, IcaData):
+        return ""
+    details = ((r.raw or {}).get("data") or {}).get("details") or {}
+    acts = [(verb, details.get(f)) for verb, f in (("delete", "willBeDeletedAt"), ("archive", "willBeArchivedAt"))
+            if details.get(f)]
+    if not acts:
+        return ""
+    verb, when = acts[0]
+    return (f"warning: {r.path} is protected ({why}), but ICA itself will {verb} it at {when} "
+            f"(will{'BeDeleted' if verb == 'delete' else 'BeArchived'}At); protect cannot stop that: clear the date "
+            f"on the file in ICA to keep it")
 
 
 def protected_why(protect: Any, r: Resource, ref: ResourceRef | None = None) -> str:

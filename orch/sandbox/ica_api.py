@@ -63,7 +63,7 @@ def project_json(p: IcaProject) -> dict[str, Any]:
     return {"id": p.id, "timeCreated": ts(p.time_created), "timeModified": ts(p.time_created), "ownerId": OWNER_ID,
             "tenantId": TENANT_ID, "tenantName": TENANT_NAME, "urn": f"urn:ilmn:ica:project:{p.id}#{p.name}",
             "name": p.name, "active": True, **({"shortDescription": p.short_description} if p.short_description else {}),
-            "region": REGION, "billingMode": "PROJECT", "dataSharingEnabled": True,
+            "region": REGION, "billingMode": "PROJECT", "dataSharingEnabled": p.data_sharing,
             "tags": {"technicalTags": [], "userTags": []}, "analysisPriority": "MEDIUM"}
 
 
@@ -94,7 +94,7 @@ def data_json(item: DataItem, project_id: str) -> dict[str, Any]:
         "tags": tags_json(item.tags, DATA_TAG_KINDS),
         "format": format_json(format_code(item)), "dataType": "FOLDER" if folder else "FILE",
         "objectETag": None if folder else f"\"{item.id[4:36]}\"", "storedForTheFirstTimeAt": ts(item.time_created),
-        "region": REGION, "willBeArchivedAt": None, "willBeDeletedAt": None,
+        "region": REGION, "willBeArchivedAt": ts(item.will_archive_at), "willBeDeletedAt": ts(item.will_delete_at),
     }
     return {"data": {"id": item.id, "urn": f"urn:ilmn:ica:region:{REGION_ID}:data:{item.id}#{item.path}",
                      "details": details}, "projectId": project_id}
@@ -574,7 +574,10 @@ def link_data(ctx: Ctx, projectId: str, dataId: str) -> Response:
         raise HttpError(404, f"data {dataId} not found")
     if ctx.world.visible_in(item, project):
         raise HttpError(409, f"data {dataId} is already in project {project.id}")
-    ctx.world.link(item, project)
+    try:
+        ctx.world.link(item, project)
+    except StateError as exc:
+        raise HttpError(exc.status, exc.message) from None
     return json_response(data_json(item, project.id), 201, V3)
 
 
@@ -682,7 +685,14 @@ def _temp_credentials(ctx: Ctx, item: DataItem, fmt: str | None, read_only: bool
         raise HttpError(400, f"credentialsFormat: {fmt!r} is not RCLONE")
     return {"awsTempCredentials": {"accessKey": access, "secretKey": secret, "sessionToken": session,
                                    "region": s3.region, "bucket": s3.bucket, "objectPrefix": key,
-                                   "serverSideEncryptionAlgorithm": "AES256", "serverSideEncryptionKey": None}}
+                                   **_sse(ctx, item)}}
+
+
+def _sse(ctx: Ctx, item: DataItem) -> dict[str, Any]:
+    """SSE-S3 by default; a ``kms`` project's own KMS key (created in moto when the sandbox starts)."""
+    if item.owner.kms:
+        return {"serverSideEncryptionAlgorithm": "AWS:KMS", "serverSideEncryptionKey": ctx.sandbox.kms_key(item.owner)}
+    return {"serverSideEncryptionAlgorithm": "AES256", "serverSideEncryptionKey": None}
 
 
 def _cred_opts(body: Any) -> tuple[str | None, bool]:

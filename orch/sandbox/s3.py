@@ -95,5 +95,20 @@ class SandboxS3:
     def get(self, key: str) -> bytes:
         return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+    def create_kms_key(self, description: str) -> str:
+        """A KMS key in moto (same endpoint); its ARN."""
+        access, secret, session = self._creds
+        kms = boto3.client("kms", endpoint_url=self.endpoint_url, region_name=self.region, aws_access_key_id=access,
+                           aws_secret_access_key=secret, aws_session_token=session)
+        return kms.create_key(Description=description)["KeyMetadata"]["Arn"]
+
+    def encryption(self, key: str) -> tuple[str | None, str | None]:
+        """(ServerSideEncryption, SSEKMSKeyId) moto recorded for an object."""
+        head = self._client.head_object(Bucket=self.bucket, Key=key)
+        return head.get("ServerSideEncryption"), head.get("SSEKMSKeyId")
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=key)
+
     def put(self, key: str, body: bytes) -> None:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=body)

@@ -271,7 +271,7 @@ class Sandbox:
             if item is None:
                 del self._uploads[data_id]
             elif not item.is_folder:
-                if self.s3.exists(key):
+                if self.s3.exists(key) and self._encrypted_as_required(item, key):
                     self.absorb_upload(item, self.s3.get(key), now)
                     del self._uploads[data_id]  # AVAILABLE now; new credentials need a PARTIAL file
             else:  # every new object under a folder's prefix becomes a file in it
@@ -288,10 +288,30 @@ class Sandbox:
                         target = DataItem(id=data_id_for(item.owner.id, path), owner=item.owner, path=path,
                                           status="PARTIAL", time_created=now, time_modified=now, size=0)
                         self.world.add_data(target)
-                    if target.is_folder or target.status not in ("PARTIAL", "AVAILABLE"):
+                    if target.is_folder or target.status not in ("PARTIAL", "AVAILABLE") or \
+                            not self._encrypted_as_required(target, obj_key):
                         continue
                     self.absorb_upload(target, self.s3.get(obj_key), now)
                     self._seen[obj_key] = etag
+
+    def kms_key(self, project) -> str:
+        """The SSE-KMS key of a ``kms`` project (created in moto on first use)."""
+        if project.kms_key_arn is None:
+            project.kms_key_arn = self.s3.create_kms_key(f"orch sandbox project {project.name}")
+        return project.kms_key_arn
+
+    def _encrypted_as_required(self, item: DataItem, key: str) -> bool:
+        """A ``kms`` project's bucket policy denies objects without its KMS key (as SSE-KMS ICA storage
+        would): such an upload is dropped and the file stays PARTIAL."""
+        if not item.owner.kms:
+            return True
+        algorithm, key_id = self.s3.encryption(key)
+        if algorithm == "aws:kms" and key_id == self.kms_key(item.owner):
+            return True
+        logging.getLogger("orch.sandbox").warning("upload to %s refused: not encrypted with the project's KMS key",
+                                                  item.path)
+        self.s3.delete(key)
+        return False
 
     # ------------------------------------------------------------------ request counts
     def count(self, template: str) -> None:

@@ -65,6 +65,8 @@ class DataItem:
     due_at: datetime | None = None  # when an in-transit status settles
     format_code: str | None = None
     tags: "Tags | None" = None  # None (most items): no tags of any kind
+    will_archive_at: datetime | None = None  # willBeArchivedAt: ICA archives it by itself then
+    will_delete_at: datetime | None = None  # willBeDeletedAt: ICA deletes it by itself then
 
     @property
     def is_folder(self) -> bool:
@@ -241,6 +243,9 @@ class IcaProject:
     name: str
     time_created: datetime
     short_description: str = ""
+    data_sharing: bool = True  # dataSharingEnabled: may its data be linked into other projects
+    kms: bool = False  # storage encrypted with SSE-KMS (uploads must carry the project's key)
+    kms_key_arn: str | None = None  # set when the sandbox starts (a moto KMS key)
     data: PathIndex = field(default_factory=PathIndex)
     analyses: list[Analysis] = field(default_factory=list)
 
@@ -390,6 +395,9 @@ class World:
         """Link ``item`` (and a folder's subtree) into ``project``; returns LINKED or ALREADY_LINKED."""
         if self.visible_in(item, project):
             return "ALREADY_LINKED"
+        if not item.owner.data_sharing:
+            raise StateError(403, f"project {item.owner.name} does not allow data sharing (dataSharingEnabled is "
+                                  f"false): its data cannot be linked into other projects")
         existing = project.data.get(item.path)
         if existing is not None:
             raise StateError(409, f"a different item already exists at {item.path} in project {project.name}")
@@ -458,6 +466,8 @@ class World:
                     item.status = "AVAILABLE"
                 elif item.status == "DELETING":
                     self._remove_data(item)
+            elif kind == "schedule":  # the platform's own willBeArchivedAt / willBeDeletedAt
+                self._platform_schedule(key, due)
             elif kind == "batch":
                 batch = self.link_batches.get(key)
                 if batch is not None and batch.status == "RUNNING" and batch.due_at == due:
@@ -473,6 +483,26 @@ class World:
                     continue
                 obj.IsArchived = obj.pending == "Archiving"  # already true since the request (restore: flips now)
                 obj.pending, obj.due_at, obj.DateModified = None, None, due
+
+    def schedule_platform(self, item: DataItem) -> None:
+        for when in (item.will_archive_at, item.will_delete_at):
+            if when is not None:
+                self.schedule(when, "schedule", item.id)
+
+    def _platform_schedule(self, data_id: str, due: datetime) -> None:
+        """ICA acts on a file whose willBeDeletedAt / willBeArchivedAt has come (delete wins)."""
+        item = self.data_by_id.get(data_id)
+        if item is None or due not in (item.will_archive_at, item.will_delete_at):
+            return
+        op = "delete" if item.will_delete_at is not None and item.will_delete_at <= due else "archive"
+        if op == "delete":
+            item.will_delete_at = None
+        else:
+            item.will_archive_at = None
+        try:
+            self.start_transition(item, op, due)
+        except StateError:
+            pass  # already archived / in transit: nothing to do
 
     def _finish_batch(self, batch: LinkBatch) -> None:
         project = self.projects_by_id[batch.project_id]

@@ -81,6 +81,8 @@ _DATA = _obj({
     "owningProjectId": dict(_UUID, description="Set on data linked in from another project (same id there)."),
     "dueAt": _DUE,
     "tags": _tags_schema(DATA_TAG_KINDS, "data"),
+    "willBeArchivedAt": dict(_TS, description="ICA archives the file by itself at this time."),
+    "willBeDeletedAt": dict(_TS, description="ICA deletes the file by itself at this time."),
 }, ["path"])
 
 _ANALYSIS = _obj({
@@ -175,6 +177,9 @@ WORLD_SCHEMA: dict[str, Any] = {
                 "id": _UUID,
                 "timeCreated": _TS,
                 "shortDescription": {"type": "string"},
+                "dataSharingEnabled": {"type": "boolean", "description": "May its data be linked elsewhere (default true)."},
+                "kms": {"type": "boolean", "description": "Sandbox: storage encrypted with SSE-KMS (a moto KMS key); "
+                                                          "uploads without that key are refused."},
                 "data": {"type": "array", "items": _DATA},
                 "analyses": {"type": "array", "items": _ANALYSIS},
             }, ["name"])},
@@ -378,7 +383,8 @@ def _build(doc: Mapping, source: str) -> World:
         pwhere = f"ica.projects[{pi}]"
         project = IcaProject(id=pdoc.get("id") or stable_uuid("ica-project", pdoc["name"]), name=pdoc["name"],
                              time_created=ts(pdoc.get("timeCreated"), f"{pwhere}.timeCreated", now - timedelta(days=365)),
-                             short_description=pdoc.get("shortDescription", ""))
+                             short_description=pdoc.get("shortDescription", ""),
+                             data_sharing=pdoc.get("dataSharingEnabled", True), kms=pdoc.get("kms", False))
         world.add_project(project)
         _load_data(world, project, pdoc.get("data") or [], pwhere, ts, source, pending_links)
         for ai, adoc in enumerate(pdoc.get("analyses") or []):
@@ -466,7 +472,9 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
             time_modified=created if modified is None else ts(modified, (pwhere, di, "timeModified")),
             size=None if folder else d.get("size", len(content) if content is not None else 0),
             content=content, due_at=due, format_code=d.get("format"),
-            tags=Tags.of(d["tags"]) if "tags" in d else None)
+            tags=Tags.of(d["tags"]) if "tags" in d else None,
+            will_archive_at=ts(d.get("willBeArchivedAt"), (pwhere, di, "willBeArchivedAt")),
+            will_delete_at=ts(d.get("willBeDeletedAt"), (pwhere, di, "willBeDeletedAt")))
     # implied parent folders: AVAILABLE, or ARCHIVED inside a folder the world gives as ARCHIVED
     explicit = {p: it.status for p, it in items.items() if p[-1] == "/"}
     for path, item in list(items.items()):
@@ -485,6 +493,7 @@ def _load_data(world: World, project: IcaProject, entries: list, pwhere: str, ts
         world.data_by_id[item.id] = item
         if item.due_at is not None:
             world.schedule(item.due_at, "data", item.id)
+        world.schedule_platform(item)
 
 
 def _inherited_status(folder: str, explicit: dict[str, str]) -> str:
@@ -579,6 +588,10 @@ def _dump_item(item: DataItem, project: IcaProject) -> dict[str, Any]:
         out["dueAt"] = format_ts(item.due_at)
     if item.tags is not None:
         out["tags"] = item.tags.as_dict()
+    if item.will_archive_at is not None:
+        out["willBeArchivedAt"] = format_ts(item.will_archive_at)
+    if item.will_delete_at is not None:
+        out["willBeDeletedAt"] = format_ts(item.will_delete_at)
     return out
 
 
@@ -630,6 +643,7 @@ def dump_world(world: World, now: datetime | None = None) -> dict[str, Any]:
             analyses.append(ad)
         projects.append({"name": p.name, "id": p.id, "timeCreated": format_ts(p.time_created),
                          "shortDescription": p.short_description,
+                         **({} if p.data_sharing else {"dataSharingEnabled": False}), **({"kms": True} if p.kms else {}),
                          "data": [_dump_item(it, p) for it in p.data.items], "analyses": analyses})
     batches = []
     for b in world.link_batches.values():
