@@ -496,6 +496,33 @@ def ledger_history(
 
 # ---------------------------------------------------------------- watch (orch/ops; helper ops)
 @app.command()
+def doctor(
+    policy: List[Path] = PolicyOpt,
+    var: List[str] = VarOpt,
+    ica_url: Optional[str] = IcaUrlOpt,
+    basespace_url: Optional[str] = BsUrlOpt,
+    api_key_file: Optional[str] = KeyOpt,
+    basespace_config: Optional[str] = BsCfgOpt,
+    state: Optional[str] = StateOpt,
+    sandbox: bool = SandboxOpt,
+    world: Optional[str] = WorldOpt,
+    format: str = typer.Option("table", "--format", help="table (one line per check) or json."),
+):
+    """Read-only preflight of the configured account: one line per check with the fix (exit 1 on a failure)."""
+
+    def body():
+        if format not in ("table", "json"):
+            raise ConfigError(f"unknown --format {format!r}; use table or json")
+        settings = _settings(policy=policy, var=var, now=None, ica_url=ica_url, basespace_url=basespace_url,
+                             api_key_file=api_key_file, basespace_config=basespace_config, s3_endpoint_url=None,
+                             state=state, sandbox=sandbox, world=world, format="table")
+        from orch.doctor import doctor_command
+        raise typer.Exit(doctor_command(settings, format))
+
+    run_guarded(body)
+
+
+@app.command()
 def watch(
     policy: List[Path] = PolicyOpt,
     var: List[str] = VarOpt,

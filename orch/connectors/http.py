@@ -231,6 +231,19 @@ class HttpClient:
             raise_for_status(self.platform, call, response)
         return response
 
+    def bound(self, timeout: float, retries: int = 1) -> None:
+        """Short timeouts and few retries from now on (``orch doctor``: a platform that is down is
+        named in seconds, not after the full retry budget)."""
+        import dataclasses
+
+        self.config = dataclasses.replace(self.config, connect_timeout=min(self.config.connect_timeout, timeout),
+                                          read_timeout=min(self.config.read_timeout, timeout), retries=retries,
+                                          backoff_max=min(self.config.backoff_max, 1.0))
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, self.config.pool_size),
+                              max_retries=make_retry(self.config, self.budget))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
     def send(self, r: "Route", *, path: Mapping[str, Any] | None = None, params: Any = None, json: Any = None,
              headers: Mapping[str, str] | None = None, raise_errors: bool = True,
              media: str | None = None) -> requests.Response:
