@@ -9,7 +9,8 @@ Responses carry every required field libica checks; errors are RFC 7807 Problems
 from __future__ import annotations
 
 from orch.sandbox.web import Route
-from orch.sandbox.ica_common import problem  # noqa: F401
+# bodies other sandbox modules build (notifications, the server's errors) are importable from here too
+from orch.sandbox.ica_common import analysis_json, data_json, problem, project_json  # noqa: F401
 from orch.sandbox.ica_projects import analysis_outputs, get_analysis, get_project, list_analyses, list_projects, search_analyses, update_analysis  # noqa: F401
 from orch.sandbox.ica_data import _transition, create_credentials, create_download_url, create_file, create_file_with_credentials, create_file_with_upload_url, create_folder, create_upload_url, data_children, get_data, link_data, list_data, unlink_data, update_data  # noqa: F401
 from orch.sandbox.ica_links import create_link_batch, get_link_batch, link_batch_item, link_batch_items  # noqa: F401
