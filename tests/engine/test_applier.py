@@ -202,12 +202,12 @@ def test_basespace_restore_in_flight_is_remembered_not_repeated():
     # a request older than the 48 h window is retried
     fresh = Ledger(":memory:")
     [first] = [a for a in plan.actions if a.resource.id == "ds.oldarch"]
-    fresh.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
+    fresh.record_raw(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
                  resource_id="ds.oldarch", outcome="done", when=NOW - timedelta(hours=49))
     assert "ds.oldarch" in {a.resource.id for a in plan_for(ica, bssh, ledger=fresh).plan.actions}
     # the window is counted in the run's clock (--now), the clock the applier records in
     recent = Ledger(":memory:")
-    recent.record(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
+    recent.record_raw(action_id=first.id, policy=first.policy, action="unarchive", resource_kind="bssh.dataset",
                   resource_id="ds.oldarch", outcome="done", when=NOW - timedelta(hours=47))
     assert "ds.oldarch" not in {a.resource.id for a in plan_for(ica, bssh, ledger=recent).plan.actions}
 
@@ -223,7 +223,7 @@ def test_basespace_memory_uses_the_latest_request():
     def ledger_with(*actions: str) -> Ledger:
         ledger = Ledger(":memory:")
         for hours, action in zip((10, 5), actions):
-            ledger.record(action_id=f"x{hours}", policy="p", action=action, resource_kind="bssh.dataset",
+            ledger.record_raw(action_id=f"x{hours}", policy="p", action=action, resource_kind="bssh.dataset",
                           resource_id="ds.old", outcome="done", when=NOW - timedelta(hours=hours))
         return ledger
 

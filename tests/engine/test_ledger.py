@@ -55,7 +55,7 @@ def test_committed_write_survives_kill_9(tmp_path):
         from orch.engine.ledger import Ledger
         ledger = Ledger({str(path)!r})
         ledger.mark_managed({A!r}, "RUN_A", "handoff")
-        ledger.record(action_id="0123456789abcdef", policy="handoff", action="link",
+        ledger.record_raw(action_id="0123456789abcdef", policy="handoff", action="link",
                       resource_kind="ica.data", resource_id="fil.1", outcome="done")
         print("committed", flush=True)
         time.sleep(60)
@@ -174,7 +174,8 @@ def test_audit_log_records_results(tmp_path):
             (action.id, "failed", "HTTP 500"), (action.id, "done", "linked")]
         assert hist[0].resource_name == "a.fastq.gz" and len(ledger.history(1)) == 1
         with pytest.raises(ValueError):
-            ledger.record(action_id="x")
+            ledger.record_raw(action_id="x", policy="", action="link", resource_kind="ica.data", resource_id="r",
+                              outcome="done")
 
 
 def test_recording_a_done_mark_managed_marks_the_analysis(tmp_path):
@@ -196,7 +197,7 @@ def test_concurrent_records_from_threads(tmp_path):
     with Ledger(tmp_path / "s.db") as ledger:
         def work(n):
             for i in range(20):
-                ledger.record(action_id=f"{n}-{i}", policy="p", action="link", resource_kind="ica.data",
+                ledger.record_raw(action_id=f"{n}-{i}", policy="p", action="link", resource_kind="ica.data",
                               resource_id=str(i), outcome="done")
         threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
         for t in threads:

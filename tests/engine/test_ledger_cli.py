@@ -58,9 +58,9 @@ def test_history_lists_applied_actions_newest_first(tmp_path):
 
     state = tmp_path / "state.db"
     with Ledger(str(state)) as ledger:
-        ledger.record(action_id="a1", policy="handoff", action="link", resource_kind="ica.data",
+        ledger.record_raw(action_id="a1", policy="handoff", action="link", resource_kind="ica.data",
                       resource_id="fil.1", resource_name="M-1_S1_L001_R1_001.fastq.gz", outcome="done")
-        ledger.record(action_id="a2", policy="cleanup", action="delete", resource_kind="bssh.dataset",
+        ledger.record_raw(action_id="a2", policy="cleanup", action="delete", resource_kind="bssh.dataset",
                       resource_id="ds.9", outcome="failed", message="HTTP 500")
     result = runner.invoke(app, ["ledger", "history", "--state", str(state)])
     assert result.exit_code == 0, result.output
