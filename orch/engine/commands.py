@@ -134,7 +134,7 @@ def reading_ledger(settings: RunSettings) -> Ledger:
     path = state_path(settings)
     if not Path(path).exists():
         return Ledger(":memory:")
-    return _ReadOnly(Ledger(path))
+    return _ReadOnly(Ledger(path, readonly=True))
 
 
 class _ReadOnly:
