@@ -193,7 +193,9 @@ def test_ledger_export_holds_the_handed_off_analysis(make_orch):
     orch = make_orch(w.build())
     orch.apply()
     lines = orch.ledger_export().splitlines()
-    assert lines == ["analysis_id_managed,run_id", f"{a.id},{a.reference}"]
+    # run_id is the run folder name (the leading YYMMDD_INSTRUMENT_NNNN_FLOWCELL), as the old table held
+    assert a.reference.startswith(a.user_reference + "-")
+    assert lines == ["analysis_id_managed,run_id", f"{a.id},{a.user_reference}"]
 
 
 def test_glued_legacy_rows_are_both_managed(make_orch):
