@@ -59,7 +59,9 @@ def test_lifecycle_decisions_and_two_phase_delete():
         ("delete-basespace-datasets", "delete", "ds.old", None),
         ("delete-basespace-datasets", "unarchive", "ds.oldarch", "delete"),
         ("delete-basespace-runs", "delete", "r6", None),
-    }  # fol.a5 is ARCHIVING (in transit), ds.young is 80 d old, ds.other and r-foreign are not related
+        # 80 d old, in a project named by a delete-window analysis: its own age decides (contracts 4.2)
+        ("archive-basespace-datasets", "archive", "ds.young", None),
+    }  # fol.a5 is ARCHIVING (in transit), ds.other and r-foreign are not related
 
 
 def test_empty_trash_after_basespace_deletes_only():
@@ -455,7 +457,7 @@ def test_a_protected_analysis_protects_what_is_reached_from_it(how):
         a.raw["tags"] = {"userTags": ["legal-hold"], "technicalTags": []}
     entries = {"ids": [a.id for a in shielded], "names": [a.reference for a in shielded], "tags": ["legal-hold"]}
     protect = Protect.from_mapping({how: entries[how]}, origin="site.yaml")
-    reached = {"fol.a2", "ds.old", "ds.oldarch", "r6"}
+    reached = {"fol.a2", "ds.old", "ds.oldarch", "ds.young", "r6"}  # ds.young: archived by its own age
     before = {a.resource.id for a in plan_for(ica, bssh).plan.actions}
     assert reached <= before
     outcome = plan_for(ica, bssh, protect=protect)

@@ -119,8 +119,10 @@ def expected_actions(state: dict[str, Any], now: datetime, v: Vars, managed: set
             for name in names:
                 for p in bs_by_name.get(name, []):
                     for ds in p["datasets"]:
+                        # the analysis's window only puts its projects under lifecycle; each
+                        # dataset's own DateCreated decides its action (contracts section 4, item 2)
                         bs_rules("bssh.dataset", ds, "delete-basespace-datasets", "archive-basespace-datasets",
-                                 deleting, archiving)
+                                 True, True)
         else:
             folder = by_path.get(a["output"])
             if folder is None:

@@ -26,26 +26,34 @@ def test_datasets_of_named_projects(make_orch):
     w.analysis(start=ago(days=100), files=["M-1_S1_L001_R1_001.fastq.gz"], bssh_projects=["bs_del"])
     # an analysis in the archive window names bs_arc
     w.analysis(start=ago(days=70), files=["M-2_S1_L001_R1_001.fastq.gz"], bssh_projects=["bs_arc"])
+    # an analysis younger than days_to_archive: bs_young is not under lifecycle at all
+    w.analysis(start=ago(days=50), files=["M-3_S1_L001_R1_001.fastq.gz"], bssh_projects=["bs_young"])
     ds = {
         # project, key: (DateCreated age, archived, expected (policy, action, then) or None)
         "del_old": ("bs_del", 100 * DAY, False, (DEL_DS, "delete", None)),
         "del_old_arch": ("bs_del", 100 * DAY, True, (DEL_DS, "unarchive", "delete")),
         "del_edge": ("bs_del", 90 * DAY + SECOND, False, (DEL_DS, "delete", None)),
-        "del_90": ("bs_del", 90 * DAY, False, None),            # exactly 90 d: not older than 90 d
-        "del_mid": ("bs_del", 70 * DAY, False, None),           # the analysis is not in the archive window
+        # the analysis's window only puts the project under lifecycle; the dataset's own age decides
+        # (contracts section 4, item 2)
+        "del_90": ("bs_del", 90 * DAY, False, (ARC_DS, "archive", None)),  # exactly 90 d: archive, not delete
+        "del_mid": ("bs_del", 70 * DAY, False, (ARC_DS, "archive", None)),
+        "del_mid_arch": ("bs_del", 70 * DAY, True, None),       # already archived
         "del_new": ("bs_del", 5 * DAY, False, None),
         "arc_mid": ("bs_arc", 70 * DAY, False, (ARC_DS, "archive", None)),
         "arc_mid_arch": ("bs_arc", 70 * DAY, True, None),       # already archived
         "arc_90": ("bs_arc", 90 * DAY, False, (ARC_DS, "archive", None)),
         "arc_60": ("bs_arc", 60 * DAY, False, None),            # exactly 60 d: not older than 60 d
         "arc_60p": ("bs_arc", 60 * DAY + SECOND, False, (ARC_DS, "archive", None)),
-        "arc_old": ("bs_arc", 100 * DAY, False, None),          # the analysis is not in the delete window
+        "arc_old": ("bs_arc", 100 * DAY, False, (DEL_DS, "delete", None)),
+        "arc_old_arch": ("bs_arc", 100 * DAY, True, (DEL_DS, "unarchive", "delete")),
+        "young_old": ("bs_young", 100 * DAY, False, None),      # its analysis is not older than 60 d
+        "young_mid": ("bs_young", 70 * DAY, False, None),
         "other_old": ("bs_other", 100 * DAY, False, None),      # not named by any bsshoutput.json
         "other_mid": ("bs_other", 70 * DAY, False, None),
         "other_old_arch": ("bs_other", 100 * DAY, True, None),
     }
     entries = {k: w.dataset(k, at(age), archived) for k, (_, age, archived, _) in ds.items()}
-    for project in ("bs_del", "bs_arc", "bs_other"):
+    for project in ("bs_del", "bs_arc", "bs_young", "bs_other"):
         w.bs_project(project, [entries[k] for k, v in ds.items() if v[0] == project])
     orch = make_orch(w.build())
     plan = orch.plan()
@@ -66,9 +74,11 @@ def test_datasets_of_named_projects(make_orch):
     assert entries["del_edge"]["Id"] not in left
     restoring = left[entries["del_old_arch"]["Id"]]
     assert restoring.get("ArchiveStatus") == "Restoring" or restoring["IsArchived"] is False, restoring
-    assert left[entries["arc_mid"]["Id"]].get("ArchiveStatus") == "Archiving"
-    for k in ("del_90", "del_mid", "del_new", "arc_mid_arch", "arc_60", "arc_old", "other_old", "other_mid",
-              "other_old_arch"):
+    for k in ("arc_mid", "del_90", "del_mid"):
+        assert left[entries[k]["Id"]].get("ArchiveStatus") == "Archiving", k
+    assert entries["arc_old"]["Id"] not in left and entries["arc_old"]["Id"] in trashed
+    for k in ("del_new", "del_mid_arch", "arc_mid_arch", "arc_60", "young_old", "young_mid", "other_old",
+              "other_mid", "other_old_arch"):
         before, after = entries[k], left[entries[k]["Id"]]
         assert (after["IsArchived"], after.get("ArchiveStatus")) == (before["IsArchived"], None), k
 
