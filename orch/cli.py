@@ -182,6 +182,7 @@ S3Opt = typer.Option(None, "--s3-endpoint-url", envvar="AWS_ENDPOINT_URL_S3", he
 StateOpt = typer.Option(None, "--state", envvar="ORCH_STATE", show_default=DEFAULT_STATE,
                         help="The ledger database (with --sandbox: .orch/sandbox/state.db unless given).")
 LedgerSandboxOpt = typer.Option(False, "--sandbox", help="The ledger of --sandbox runs (.orch/sandbox/state.db).")
+LedgerGroupOpt = typer.Option(None, "--group", help="One group's hand-offs / entries (the policy files' `group`).")
 
 
 def _ledger_path(state: Optional[str], sandbox: bool) -> str:
@@ -429,8 +430,10 @@ def ledger_import(
     file: Path = typer.Argument(..., help="analyses_managed_table.txt (analysis_id_managed,run_id)."),
     state: Optional[str] = StateOpt,
     sandbox: bool = LedgerSandboxOpt,
+    group: Optional[str] = LedgerGroupOpt,
 ):
-    """Import the legacy managed-analyses table into the ledger."""
+    """Import the legacy managed-analyses table into the ledger, as one group's hand-offs (--group;
+    needed when the ledger holds several groups)."""
 
     def body():
         from orch.engine.ledger import Ledger
@@ -440,15 +443,16 @@ def ledger_import(
         except OSError as exc:
             raise ConfigError(f"cannot read {file}: {exc.strerror}")
         with Ledger(state_db) as ledger:
-            report = ledger.import_legacy(text, source=str(file))
+            report = ledger.import_legacy(text, source=str(file), group=group)
         typer.echo(str(report))
 
     run_guarded(body)
 
 
 @ledger_app.command("export")
-def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandboxOpt):
-    """Write the managed analyses as the legacy table to stdout."""
+def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandboxOpt,
+                  group: Optional[str] = LedgerGroupOpt):
+    """Write the managed analyses (of one --group, or of all) as the legacy table to stdout."""
 
     def body():
         from orch.engine.ledger import Ledger
@@ -456,7 +460,7 @@ def ledger_export(state: Optional[str] = StateOpt, sandbox: bool = LedgerSandbox
         if not Path(state_db).is_file():
             raise ConfigError(f"no ledger at {state_db}; give --state PATH (or --sandbox for the sandbox runs' ledger)")
         with Ledger(state_db) as ledger:
-            sys.stdout.write(ledger.export_legacy())
+            sys.stdout.write(ledger.export_legacy(group))
 
     run_guarded(body)
 
@@ -467,6 +471,7 @@ def ledger_history(
     sandbox: bool = LedgerSandboxOpt,
     limit: int = typer.Option(50, "--limit", "-n", min=1, max=1_000_000, help="How many entries, newest first."),
     format: str = typer.Option("text", "--format", help="text (one line per action) or json."),
+    group: Optional[str] = LedgerGroupOpt,
 ):
     """Show the audit log: every applied action with its result (with --sandbox runs the ledger
     is .orch/sandbox/state.db)."""
@@ -482,13 +487,14 @@ def ledger_history(
         if not Path(state_db).exists():
             raise ConfigError(f"no ledger at {state_db}; give --state PATH (or --sandbox for the sandbox runs' ledger)")
         with Ledger(state_db) as ledger:
-            entries = ledger.history(limit)
+            entries = ledger.history(limit, group=group)
         if format == "json":
             typer.echo(json.dumps([asdict(e) for e in entries], indent=2))
             return
         for e in entries:
             name = e.resource_name or e.resource_id
-            line = f"{e.time}  {e.outcome:<14} {e.action:<12} {e.resource_kind} {name} ({e.resource_id})  [{e.policy}]"
+            by = f"{e.group}: {e.policy}" if e.group else e.policy
+            line = f"{e.time}  {e.outcome:<14} {e.action:<12} {e.resource_kind} {name} ({e.resource_id})  [{by}]"
             typer.echo(line + (f": {e.message}" if e.message else ""))
 
     run_guarded(body)

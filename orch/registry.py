@@ -61,8 +61,8 @@ class EvalContext(Protocol):
 
     now: datetime
 
-    def is_managed(self, analysis: IcaAnalysis) -> bool:
-        """True when the analysis is recorded in the ledger."""
+    def is_managed(self, analysis: IcaAnalysis, group: str | None = None) -> bool:
+        """True when the analysis's hand-off is recorded in the ledger (by ``group``; None: by any)."""
 
     def bsshoutput(self, analysis: IcaAnalysis) -> Any:
         """The analysis outputs' bsshoutput.json (``orch.engine.context.BsshOutput``: ``doc`` or ``error``),

@@ -209,7 +209,7 @@ class MarkManaged(BaseAction):
 
     @classmethod
     def plan_analysis(cls, step, spec, analysis, files, planned):
-        if step.ctx.is_managed(analysis):
+        if step.ctx.is_managed(analysis, step.group):
             return []
         policy = step.policy
         selected = f" ({len(files)} {plural(len(files), 'file')} selected)" if policy.for_each is not None else ""

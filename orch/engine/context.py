@@ -130,10 +130,10 @@ class PlanContext:
             return list(pool.map(safe, items))
 
     # ---------------------------------------------------------------- ledger
-    def is_managed(self, analysis: IcaAnalysis) -> bool:
+    def is_managed(self, analysis: IcaAnalysis, group: str | None = None) -> bool:
         if self.ledger is None:
             return False
-        return self.ledger.is_managed(analysis.id)
+        return self.ledger.is_managed(analysis.id, group=group)
 
     # ---------------------------------------------------------------- ICA
     def project(self, name: str) -> IcaProject:

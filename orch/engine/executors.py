@@ -199,7 +199,7 @@ class MarkManagedExecutor(Executor):
     with the audit row, and only runs this after every dependency succeeded."""
 
     def run_one(self, action: PlannedAction, ctx: ApplyContext) -> ActionResult:
-        if ctx.ledger is not None and ctx.ledger.is_managed(action.resource.id):
+        if ctx.ledger is not None and ctx.ledger.is_managed(action.resource.id, group=action.group):
             return result(action, Outcome.SKIPPED, "already recorded in the ledger")
         analysis = reread(action, ctx)
         if analysis is None:

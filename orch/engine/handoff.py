@@ -118,7 +118,7 @@ def drop_held_records(planner: "Planner", actions: list[PlannedAction]) -> list[
     policy may record it as handed off in this run, or the held-back hand-off is never retried."""
     out = []
     for a in actions:
-        held_by = planner.held.get(a.resource.id) if need(a.action).records_handoff else None
+        held_by = planner.held.get((a.group, a.resource.id)) if need(a.action).records_handoff else None
         if held_by is not None and held_by != a.policy:
             planner.notes.append(f"{a.policy}: {a.action} of analysis {a.resource.label()} not planned: "
                               f"{held_by} held its hand-off back this run (the record waits for both)")

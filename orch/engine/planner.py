@@ -56,7 +56,7 @@ class Planner:
         self.notes: list[str] = []  # the run's notes (already prefixed with the policy name)
         self._inflight: dict[str, str] | None = None  # BaseSpace id -> latest archive/unarchive by orch
         self.present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
-        self.held: dict[str, str] = {}  # analysis id → the policy that held its hand-off back this run
+        self.held: dict[tuple[str, str], str] = {}  # (group, analysis id) → the policy that held its hand-off back
 
     # -- entry point
     def run(self) -> PlanOutcome:

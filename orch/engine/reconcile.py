@@ -49,6 +49,8 @@ def reconcile(actions: list[PlannedAction], order: Mapping[str, int], notes: lis
             key: tuple = ("lifecycle", a.resource.kind, a.resource.id)
         else:
             key = ("same", a.action, a.resource.kind, a.resource.id, _canon(a.params))
+            if _is(a, "records_handoff"):  # a hand-off record belongs to its group: never merged across groups
+                key += (a.group,)
         groups.setdefault(key, []).append(a)
     for items in groups.values():
         items.sort(key=lambda a: (-rank(a), order.get(a.policy, 1 << 30), a.id))

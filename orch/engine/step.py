@@ -67,6 +67,11 @@ class PolicyStep:
     def ctx(self) -> "PlanContext":
         return self.planner.ctx
 
+    @property
+    def group(self) -> str:
+        """The group the policy acts for (its file's)."""
+        return self.policy.group or self.pf.group
+
     # -- reporting
     def note(self, text: str) -> None:
         """A note under the policy's name (``policy: text``), listed with the plan."""
@@ -87,8 +92,9 @@ class PolicyStep:
         self.planner.fail(self.pp, self.destructive, exc, what)
 
     def hold(self, analysis_id: str) -> None:
-        """This policy held the analysis's hand-off back: no policy records it as handed off this run."""
-        self.planner.held.setdefault(analysis_id, self.policy.name)
+        """This policy held the analysis's hand-off back: no policy of its group records it as handed off
+        this run (the record is per group)."""
+        self.planner.held.setdefault((self.group, analysis_id), self.policy.name)
 
     # -- templates and scope
     def render(self, template: str, analysis: IcaAnalysis | None, resource: Resource) -> str:

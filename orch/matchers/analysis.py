@@ -92,6 +92,12 @@ class PipelineMatcher(BaseMatcher):
 @dataclass(frozen=True)
 class ManagedParams:
     value: bool = True
+    by: str | None = None  # the group whose records count; None: any group's
+    explicit: bool = False  # written as {by: ...} (the default is the file's own group)
+
+
+#: a group name, as the top-level ``group`` of a policy file spells it
+_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @matchers.register("managed")
@@ -99,28 +105,42 @@ class ManagedMatcher(BaseMatcher):
     Params = ManagedParams
     bare = True
     resource_kinds = frozenset({"ica.analysis"})
-    doc = "The analysis is recorded in the ledger (managed: false for the opposite). Bare `managed` = true."
+    doc = ("The analysis's hand-off is recorded in the ledger by this file's group (`managed: false` for the "
+           "opposite). Bare `managed` = true. `managed: {by: any}` counts any group's record, "
+           "`managed: {by: GROUP}` that group's. Records from before ledgers kept groups count for every group.")
     example = "not: managed"
-    schema = {"$ref": "#/$defs/bool"}
+    schema = {"oneOf": [{"$ref": "#/$defs/bool"},
+                        {"type": "object", "additionalProperties": False, "required": ["by"],
+                         "properties": {"by": {"type": "string", "minLength": 1}}}]}
 
     @classmethod
     def build(cls, value: Any, b: BuildContext, path: Path) -> "ManagedMatcher | None":
+        own = getattr(b, "group", None) or None
         if value is None:
-            return cls(ManagedParams(True))
+            return cls(ManagedParams(True, own))
+        if isinstance(value, dict):
+            by = b.render(value.get("by"), path + ("by",))
+            if not isinstance(by, str) or not (by == "any" or _GROUP.match(by)):
+                b.error(path + ("by",), f"managed.by needs any or a group name (letters, digits, . _ -), got {by!r}")
+                return None
+            return cls(ManagedParams(True, None if by == "any" else by, explicit=True))
         rendered = b.render(value, path)
         if not isinstance(rendered, bool):
             if rendered is not None:
-                b.error(path, f"managed needs true or false, got {rendered!r}")
+                b.error(path, f"managed needs true, false or {{by: any|GROUP}}, got {rendered!r}")
             return None
-        return cls(ManagedParams(rendered))
+        return cls(ManagedParams(rendered, own))
 
     def evaluate(self, resource: Resource, ctx: EvalContext) -> bool | None:
         if not isinstance(resource, IcaAnalysis):
             return None
-        return ctx.is_managed(resource) == self.params.value
+        return ctx.is_managed(resource, self.params.by) == self.params.value
 
     def describe(self) -> str:
-        return "managed" if self.params.value else "not managed"
+        what = "managed" if self.params.value else "not managed"
+        if not self.params.explicit:
+            return what
+        return what + (" by any group" if self.params.by is None else f" by {self.params.by}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ class BuildContext(Protocol):
     Each method records a problem at ``path`` and returns None when the value is bad.
     """
 
+    group: str  # the ``group`` of the file being built
+
     def matcher(self, value: Any, path: Path) -> "BaseMatcher | None": ...
 
     def named(self, name: str, path: Path) -> "BaseMatcher | None": ...

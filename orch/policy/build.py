@@ -46,6 +46,8 @@ class FileBuilder:
         self.vars: dict[str, Any] = {}
         self._named: dict[str, Any] = {}
         self._building: list[str] = []
+        #: the file's ``group`` (matchers that default to "this group", e.g. ``managed``, read it)
+        self.group = ""
         #: the document passed the schema (its structure can be trusted)
         self.schema_ok = False
 
@@ -182,6 +184,7 @@ class FileBuilder:
         if self.problems:
             return None
         self.schema_ok = True
+        self.group = data["group"]
         self._vars(data)
         if self.problems:
             return None  # everything below renders with the variables: bad values would only cascade

@@ -75,3 +75,29 @@ def test_history_lists_applied_actions_newest_first(tmp_path):
 def test_history_without_a_ledger_is_one_line(tmp_path):
     result = runner.invoke(app, ["ledger", "history", "--state", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and "no ledger at" in result.output and not (tmp_path / "none.db").exists()
+
+
+def test_import_export_and_history_by_group(tmp_path):
+    from orch.engine.ledger import Ledger
+
+    state = tmp_path / "state.db"
+    with Ledger(state) as ledger:
+        ledger.mark_managed(B, f"20261119_LH00619_0021_B22CCFJLT4_x-BclConvert-{B}", "handoff-smith", group="smith")
+        ledger.mark_managed(A, f"RUN_A-{A}", "handoff-jones", group="jones")
+        ledger.record_raw(action_id="a1", policy="handoff-smith", action="link", resource_kind="ica.data",
+                          resource_id="fil.1", outcome="done", group="smith")
+        ledger.record_raw(action_id="a2", policy="handoff-jones", action="link", resource_kind="ica.data",
+                          resource_id="fil.2", outcome="done", group="jones")
+    table = tmp_path / "analyses_managed_table.txt"
+    table.write_text(f"{LEGACY_HEADER}\n{A},20250101_LH00001_0001_AXXXX\n")
+    refused = runner.invoke(app, ["ledger", "import", str(table), "--state", str(state)])
+    assert refused.exit_code == 1 and "several groups (jones, smith)" in refused.output
+    assert refused.output.strip().count("\n") == 0
+    done = runner.invoke(app, ["ledger", "import", str(table), "--state", str(state), "--group", "mgi"])
+    assert done.exit_code == 0 and "imported 1 managed analysis" in done.output and "for group mgi" in done.output
+    mgi = runner.invoke(app, ["ledger", "export", "--state", str(state), "--group", "mgi"])
+    assert mgi.output == f"{LEGACY_HEADER}\n{A},20250101_LH00001_0001_AXXXX\n"  # round-trips the table
+    smith = runner.invoke(app, ["ledger", "export", "--state", str(state), "--group", "smith"])
+    assert smith.output == f"{LEGACY_HEADER}\n{B},20261119_LH00619_0021_B22CCFJLT4\n"  # the run folder
+    hist = runner.invoke(app, ["ledger", "history", "--state", str(state), "--group", "smith"])
+    assert hist.exit_code == 0 and hist.output.count("\n") == 1 and "[smith: handoff-smith]" in hist.output

@@ -15,11 +15,15 @@ NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=timezone.utc)
 @dataclass
 class Ctx:
     now: datetime = NOW
-    managed: set[str] = field(default_factory=set)
+    managed: set[str] = field(default_factory=set)  # recorded for every group (as schema-1 records are)
     bssh: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_group: dict[str, set[str]] = field(default_factory=dict)  # group -> analyses it recorded
 
-    def is_managed(self, analysis: IcaAnalysis) -> bool:
-        return analysis.id in self.managed
+    def is_managed(self, analysis: IcaAnalysis, group: str | None = None) -> bool:
+        if analysis.id in self.managed:
+            return True
+        groups = self.by_group.values() if group is None else [self.by_group.get(group, set())]
+        return any(analysis.id in ids for ids in groups)
 
     def bsshoutput(self, analysis: IcaAnalysis) -> dict[str, Any] | None:
         return self.bssh.get(analysis.id)

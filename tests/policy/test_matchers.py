@@ -124,6 +124,32 @@ def test_managed_and_managed_by():
     assert m({"managed_by": "ica"}).matches(a, ctx)
 
 
+def test_managed_by_a_group():
+    a = analysis("a")
+    smith = Ctx(by_group={"smith": {"a"}})
+    assert m({"managed": {"by": "any"}}).matches(a, smith) and m({"managed": {"by": "smith"}}).matches(a, smith)
+    assert not m({"managed": {"by": "mgi"}}).matches(a, smith)
+    assert m({"not": {"managed": {"by": "mgi"}}}).matches(a, smith)
+    assert m({"managed": {"by": "mgi"}}).matches(a, Ctx(managed={"a"}))  # an unassigned record counts for all
+    for bad in ({"by": 3}, {"by": "two words"}, {"by": ""}):
+        built, problems = build_matcher({"managed": bad})
+        assert built is None and any("managed.by needs any or a group name" in p for p in problems), problems
+    assert m({"managed": {"by": "smith"}}).describe() == "managed by smith"
+
+
+def test_bare_managed_means_this_files_group():
+    from orch.policy.build import FileBuilder
+
+    text = ("version: 1\ngroup: mgi\nscope: {ica_projects: [p]}\npolicies:\n  - name: h\n    description: d\n"
+            "    resource: ica.analysis\n    project: p\n    filters: [not: managed]\n    actions: [mark_managed]\n")
+    pf = FileBuilder("g.yaml", text.encode()).build()
+    (neg,) = pf.policies[0].filters
+    a = analysis("a")
+    assert neg.matches(a, Ctx(by_group={"smith": {"a"}}))  # smith's record: not managed by mgi
+    assert not neg.matches(a, Ctx(by_group={"mgi": {"a"}}))
+    assert neg.describe() == "not managed"
+
+
 # ------------------------------------------------------------------ combinators and use
 def test_all_any_use():
     defs = {"fq": {"field": "name", "regex": r"\.fastq\.gz$"},
