@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from orch.engine.context import PlanContext
 from orch.engine.evaluate import evaluate, split_cheap  # noqa: F401  (evaluate: also for callers)
+from orch.engine.crossgroup import CrossGroupGuard
 from orch.engine.handoff import drop_held_records, plan_handoffs
 from orch.engine.kinds import need, policy_is_destructive
 from orch.engine.limits import LimitExceeded, Protect, check_max_resources
@@ -57,6 +58,7 @@ class Planner:
         self._inflight: dict[str, str] | None = None  # BaseSpace id -> latest archive/unarchive by orch
         self.present: dict[tuple[str, str], tuple[set[str], set[str]]] = {}  # (policy, dest) → (asked, found)
         self.held: dict[tuple[str, str], str] = {}  # (group, analysis id) → the policy that held its hand-off back
+        self.cross_group = CrossGroupGuard(ctx.ledger, ctx.now)  # other groups' hand-offs in the shared ledger
 
     # -- entry point
     def run(self) -> PlanOutcome:

@@ -154,7 +154,8 @@ class PolicyStep:
         if r.kind.startswith("ica.") and ref.project_id not in self.planner.scope_ids(pf):
             self.refused(action, r, f"its project is outside the scope of {pf.path}")
             return None
-        why = self.planner.protected(r, ref)
+        why = self.planner.protected(r, ref) or self.planner.cross_group.why(self.group, pf.vars, action, r,
+                                                                               reached_from)
         if why:
             self.refused(action, r, why)
             if warning := platform_schedule_warning(r, why):
