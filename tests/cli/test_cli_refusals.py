@@ -84,7 +84,7 @@ def test_a_terminal_apply_needs_the_word_yes(tmp_path, answer, code):
     world.write_text(yaml.safe_dump(every_kind_world()))
     rc, out = _apply_on_a_tty(tmp_path, world, answer)
     assert rc == code, out
-    assert "Only 'yes' will be accepted" in out and "5 of these 13 actions are destructive" in out
+    assert "Only 'yes' will be accepted" in out and "5 of these 14 actions are destructive" in out
     assert out.index("are destructive") < out.index("Apply these")
     if code:
         assert "Apply cancelled; nothing was changed." in out
