@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from orch.engine.kinds import kind
+from orch.engine.plan import ReachedFrom
 from orch.inventory import IcaAnalysis, Resource
 from orch.timeutil import parse_ts
 
@@ -41,12 +42,12 @@ class CrossGroupGuard:
             self._pending.setdefault(p.analysis_id, []).append(p)
 
     def why(self, group: str, vars: dict[str, Any], action: str, r: Resource,
-            reached_from: dict[str, Any] | None) -> str:
+            reached_from: ReachedFrom | None) -> str:
         """Why ``group``'s ``action`` on ``r`` must wait for another group's hand-off ("" when it need not)."""
         cls = kind(action)
         if cls is None or not cls.lifecycle:
             return ""
-        ids: set[str] = set(reached_from.get("analyses", ())) if reached_from else set()
+        ids: set[str] = set(reached_from.analyses) if reached_from is not None else set()
         if isinstance(r, IcaAnalysis):
             ids.add(r.id)
         if not ids:
