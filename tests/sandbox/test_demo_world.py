@@ -189,9 +189,13 @@ def dataset_lifecycle(world) -> dict[tuple[str, str], str]:
             for ds in projects[name]["datasets"]:
                 dw = window(now, ds["DateCreated"])
                 key = (name, ds["Name"])
-                if aw == "delete" and dw == "delete":
+                # contracts section 4 item 2: an analysis older than days_to_archive puts its projects under
+                # lifecycle; the dataset's own DateCreated decides its action
+                if aw not in ("archive", "delete"):
+                    continue
+                if dw == "delete":
                     out[key] = "unarchive" if ds["IsArchived"] else "delete"
-                elif aw == "archive" and dw == "archive" and not ds["IsArchived"]:
+                elif dw == "archive" and not ds["IsArchived"]:
                     out.setdefault(key, "archive")
     return out
 
@@ -228,6 +232,7 @@ def test_basespace_dataset_lifecycle(world):
         ("MGI_2026_08", "M-120-001_L001"): "delete",
         ("MGI_2026_08", "M_120_002_L001"): "unarchive",  # archived dataset: two-phase delete
         ("MGI_2026_08", "Phix_L001"): "delete",
+        ("MGI_2026_08", "M-120-003_L001"): "archive",  # 80 d old, its own age decides (contracts s4 item 2)
     }
 
 
